@@ -1,0 +1,330 @@
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/goccy/go-yaml"
+)
+
+// Config is the whole gateway configuration. See assistd.example.yaml.
+type Config struct {
+	Listen   string   `yaml:"listen" env:"LISTEN"`
+	TLS      TLS      `yaml:"tls" envPrefix:"TLS_"`
+	Database Database `yaml:"database" envPrefix:"DATABASE_"`
+	Hosts    []Host   `yaml:"hosts"`
+	// OllamaURLs adds hosts from the environment (ASSIST_OLLAMA_URLS,
+	// comma-separated), each with the default limit and no labels.
+	OllamaURLs []string  `yaml:"-" env:"OLLAMA_URLS"`
+	Models     Models    `yaml:"models" envPrefix:"MODELS_"`
+	Limits     Limits    `yaml:"limits" envPrefix:"LIMITS_"`
+	Queues     Queues    `yaml:"queues"`
+	Health     Health    `yaml:"health" envPrefix:"HEALTH_"`
+	Auth       Auth      `yaml:"auth" envPrefix:"AUTH_"`
+	Audit      Audit     `yaml:"audit" envPrefix:"AUDIT_"`
+	Retrieval  Retrieval `yaml:"retrieval" envPrefix:"RETRIEVAL_"`
+	Log        Log       `yaml:"log" envPrefix:"LOG_"`
+}
+
+// TLS is served when both files are set.
+type TLS struct {
+	CertFile string `yaml:"cert_file" env:"CERT_FILE"`
+	KeyFile  string `yaml:"key_file" env:"KEY_FILE"`
+}
+
+// Database is the PostgreSQL connection.
+type Database struct {
+	URL      string `yaml:"url" env:"URL"`
+	URLFile  string `yaml:"url_file" env:"URL_FILE"`
+	MaxConns int32  `yaml:"max_conns" env:"MAX_CONNS"`
+}
+
+// Host is one Ollama host.
+type Host struct {
+	Name          string   `yaml:"name"`
+	URL           string   `yaml:"url"`
+	Labels        []string `yaml:"labels"`
+	MaxConcurrent int      `yaml:"max_concurrent"`
+}
+
+// Models names the models the gateway's own tasks use.
+type Models struct {
+	Chat      string `yaml:"chat" env:"CHAT"`           // summaries, risk explanations
+	Embedding string `yaml:"embedding" env:"EMBEDDING"` // retrieval
+}
+
+// Limits bound what one request may cost.
+type Limits struct {
+	MaxBodyBytes          int64         `yaml:"max_body_bytes" env:"MAX_BODY_BYTES"`
+	RequestTimeout        time.Duration `yaml:"request_timeout" env:"REQUEST_TIMEOUT"`
+	ReadHeaderTimeout     time.Duration `yaml:"read_header_timeout" env:"READ_HEADER_TIMEOUT"`
+	IdleTimeout           time.Duration `yaml:"idle_timeout" env:"IDLE_TIMEOUT"`
+	ShutdownTimeout       time.Duration `yaml:"shutdown_timeout" env:"SHUTDOWN_TIMEOUT"`
+	UpstreamDialTimeout   time.Duration `yaml:"upstream_dial_timeout" env:"UPSTREAM_DIAL_TIMEOUT"`
+	UpstreamHeaderTimeout time.Duration `yaml:"upstream_header_timeout" env:"UPSTREAM_HEADER_TIMEOUT"`
+	MaxAttempts           int           `yaml:"max_attempts" env:"MAX_ATTEMPTS"`
+}
+
+// Queue bounds one priority class's waiting line.
+type Queue struct {
+	Limit   int           `yaml:"limit"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Queues has one queue per priority class.
+type Queues struct {
+	Realtime    Queue `yaml:"realtime"`
+	Interactive Queue `yaml:"interactive"`
+	Batch       Queue `yaml:"batch"`
+}
+
+// Health tunes host health checks and the circuit breaker.
+type Health struct {
+	Interval         time.Duration `yaml:"interval" env:"INTERVAL"`
+	ProbeTimeout     time.Duration `yaml:"probe_timeout" env:"PROBE_TIMEOUT"`
+	BreakerThreshold int           `yaml:"breaker_threshold" env:"BREAKER_THRESHOLD"`
+	BreakerCooldown  time.Duration `yaml:"breaker_cooldown" env:"BREAKER_COOLDOWN"`
+}
+
+// Auth tunes authentication.
+type Auth struct {
+	// OllamaMaxSkew is how far an Ollama key signature's timestamp may be
+	// from the gateway's clock.
+	OllamaMaxSkew time.Duration `yaml:"ollama_max_skew" env:"OLLAMA_MAX_SKEW"`
+	// CacheTTL is how long a verified credential is trusted before it is
+	// looked up again (bounds how late a revocation takes effect).
+	CacheTTL time.Duration `yaml:"cache_ttl" env:"CACHE_TTL"`
+	// Organisation is recorded with every actor (the county's name).
+	Organisation string `yaml:"organisation" env:"ORGANISATION"`
+}
+
+// Audit configures the audit log. Keys are base64 or hex, given inline
+// (for tests only) or, preferably, as *_file paths.
+type Audit struct {
+	Enabled           *bool         `yaml:"enabled" env:"ENABLED"`
+	HMACKey           string        `yaml:"hmac_key" env:"HMAC_KEY"`
+	HMACKeyFile       string        `yaml:"hmac_key_file" env:"HMAC_KEY_FILE"`
+	CheckpointKey     string        `yaml:"checkpoint_key" env:"CHECKPOINT_KEY"`
+	CheckpointKeyFile string        `yaml:"checkpoint_key_file" env:"CHECKPOINT_KEY_FILE"`
+	ContentKey        string        `yaml:"content_key" env:"CONTENT_KEY"`
+	ContentKeyFile    string        `yaml:"content_key_file" env:"CONTENT_KEY_FILE"`
+	Retention         time.Duration `yaml:"retention" env:"RETENTION"`
+	CheckpointEvery   time.Duration `yaml:"checkpoint_every" env:"CHECKPOINT_EVERY"`
+}
+
+// Retrieval tunes the vector index.
+type Retrieval struct {
+	HNSWM              int   `yaml:"hnsw_m" env:"HNSW_M"`
+	HNSWEfConstruction int   `yaml:"hnsw_ef_construction" env:"HNSW_EF_CONSTRUCTION"`
+	HNSWEfSearch       int   `yaml:"hnsw_ef_search" env:"HNSW_EF_SEARCH"`
+	MaxDocumentBytes   int64 `yaml:"max_document_bytes" env:"MAX_DOCUMENT_BYTES"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level string `yaml:"level" env:"LEVEL"` // debug, info, warn, error
+}
+
+// Default returns the configuration used for keys the file leaves out.
+func Default() Config {
+	return Config{
+		Listen:   "127.0.0.1:8080",
+		Database: Database{MaxConns: 32},
+		Limits: Limits{
+			MaxBodyBytes:          8 << 20,
+			RequestTimeout:        10 * time.Minute,
+			ReadHeaderTimeout:     10 * time.Second,
+			IdleTimeout:           2 * time.Minute,
+			ShutdownTimeout:       30 * time.Second,
+			UpstreamDialTimeout:   3 * time.Second,
+			UpstreamHeaderTimeout: 10 * time.Minute,
+			MaxAttempts:           3,
+		},
+		Queues: Queues{
+			Realtime:    Queue{Limit: 64, Timeout: 2 * time.Second},
+			Interactive: Queue{Limit: 256, Timeout: 30 * time.Second},
+			Batch:       Queue{Limit: 1024, Timeout: 5 * time.Minute},
+		},
+		Health:    Health{Interval: 5 * time.Second, ProbeTimeout: 3 * time.Second, BreakerThreshold: 3, BreakerCooldown: 15 * time.Second},
+		Auth:      Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second},
+		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute},
+		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
+		Log:       Log{Level: "info"},
+	}
+}
+
+// Load reads path (if not empty) over the defaults, applies ASSIST_*
+// overrides from environ (os.Environ's form, "KEY=value"), resolves
+// *_file settings and validates.
+func Load(path string, environ []string) (*Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		var badDuration string
+		parseDuration := yaml.CustomUnmarshaler[time.Duration](func(d *time.Duration, b []byte) error {
+			v, err := time.ParseDuration(strings.TrimSpace(string(b)))
+			if err != nil {
+				badDuration = strings.TrimSpace(string(b))
+				return fmt.Errorf("%q is not a duration (write e.g. 500ms, 30s, 5m)", badDuration)
+			}
+			*d = v
+			return nil
+		})
+		if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict(), parseDuration); err != nil {
+			if badDuration != "" {
+				return nil, fmt.Errorf("config %s: %s: %v", path, keyWithValue(data, badDuration), err)
+			}
+			return nil, fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+		}
+	}
+	envMap := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "ASSIST_") {
+			envMap[k] = v
+		}
+	}
+	if err := env.ParseWithOptions(&cfg, env.Options{Prefix: "ASSIST_", Environment: envMap}); err != nil {
+		return nil, fmt.Errorf("config: environment: %w", err)
+	}
+	for i, u := range cfg.OllamaURLs {
+		cfg.Hosts = append(cfg.Hosts, Host{Name: fmt.Sprintf("env-%d", i+1), URL: strings.TrimSpace(u)})
+	}
+	cfg.OllamaURLs = nil
+	if cfg.Database.URL == "" && cfg.Database.URLFile != "" {
+		b, err := os.ReadFile(cfg.Database.URLFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: database.url_file: %w", err)
+		}
+		cfg.Database.URL = strings.TrimSpace(string(b))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// keyWithValue names the line and key that holds value, for error
+// messages about values the YAML decoder reports without a position.
+func keyWithValue(data []byte, value string) string {
+	for i, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.Trim(strings.TrimSpace(v), `"'`) == value {
+			return fmt.Sprintf("line %d: %s", i+1, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(k), "- ")))
+		}
+	}
+	return "a duration"
+}
+
+// Validate checks every key and names the first bad one.
+func (c *Config) Validate() error {
+	bad := func(key, msg string, args ...any) error {
+		return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(msg, args...))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return bad("listen", "must be host:port, got %q", c.Listen)
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return bad("tls", "cert_file and key_file must be set together")
+	}
+	if c.Database.URL == "" {
+		return bad("database.url", "is required (or ASSIST_DATABASE_URL)")
+	}
+	if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return bad("database.url", "must be a postgres:// URL")
+	}
+	if len(c.Hosts) == 0 {
+		return bad("hosts", "at least one Ollama host is required (or ASSIST_OLLAMA_URLS)")
+	}
+	names := map[string]bool{}
+	for i, h := range c.Hosts {
+		key := fmt.Sprintf("hosts[%d]", i)
+		u, err := url.Parse(h.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad(key+".url", "must be an http(s) URL, got %q", h.URL)
+		}
+		if h.MaxConcurrent < 0 {
+			return bad(key+".max_concurrent", "must not be negative")
+		}
+		name := h.Name
+		if name == "" {
+			name = h.URL
+		}
+		if names[name] {
+			return bad(key+".name", "duplicate host %q", name)
+		}
+		names[name] = true
+	}
+	if c.Limits.MaxBodyBytes <= 0 {
+		return bad("limits.max_body_bytes", "must be positive")
+	}
+	for key, d := range map[string]time.Duration{
+		"limits.request_timeout": c.Limits.RequestTimeout, "limits.read_header_timeout": c.Limits.ReadHeaderTimeout,
+		"limits.shutdown_timeout": c.Limits.ShutdownTimeout, "health.interval": c.Health.Interval,
+		"health.probe_timeout": c.Health.ProbeTimeout, "health.breaker_cooldown": c.Health.BreakerCooldown,
+		"queues.realtime.timeout": c.Queues.Realtime.Timeout, "queues.interactive.timeout": c.Queues.Interactive.Timeout,
+		"queues.batch.timeout": c.Queues.Batch.Timeout,
+	} {
+		if d <= 0 {
+			return bad(key, "must be a positive duration such as 5s")
+		}
+	}
+	for key, n := range map[string]int{"queues.realtime.limit": c.Queues.Realtime.Limit,
+		"queues.interactive.limit": c.Queues.Interactive.Limit, "queues.batch.limit": c.Queues.Batch.Limit} {
+		if n <= 0 {
+			return bad(key, "must be positive")
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.AuditEnabled() {
+		for _, k := range []struct{ key, inline, file string }{
+			{"audit.hmac_key", c.Audit.HMACKey, c.Audit.HMACKeyFile},
+			{"audit.checkpoint_key", c.Audit.CheckpointKey, c.Audit.CheckpointKeyFile},
+		} {
+			if k.inline == "" && k.file == "" {
+				return bad(k.key, "is required when the audit log is enabled (set %s_file)", k.key)
+			}
+		}
+	}
+	return nil
+}
+
+// AuditEnabled reports whether the audit log is on (the default).
+func (c *Config) AuditEnabled() bool { return c.Audit.Enabled == nil || *c.Audit.Enabled }
+
+// Secret returns key material given inline or in a file, decoded from
+// base64 or hex. key names the setting for error messages.
+func Secret(key, inline, file string) ([]byte, error) {
+	s := inline
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s_file: %w", key, err)
+		}
+		s = string(b)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	if b, err := hex.DecodeString(s); err == nil {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return nil, fmt.Errorf("config: %s: must be hex or base64", key)
+}

@@ -1,0 +1,8 @@
+// Package config loads the gateway's one configuration file (YAML) with
+// environment overrides (ASSIST_*), and validates it with messages that name
+// the bad key. cmd/assistd and cmd/assist build a Config and pass it in;
+// nothing else reads files or the environment for settings.
+//
+// It imports the YAML and env libraries and nothing of the project but the
+// vocabulary.
+package config

@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/assist/metrics"
+)
+
+const actorKey = "assist.actor"
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// requestID sets X-Request-ID (accepting a client's if it is sane).
+func requestID() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := c.Request().Header.Get(echo.HeaderXRequestID)
+			if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
+				b := make([]byte, 8)
+				_, _ = rand.Read(b)
+				id = hex.EncodeToString(b)
+			}
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			return next(c)
+		}
+	}
+}
+
+// observe logs every request (ids and numbers only, never bodies) and
+// records metrics.
+func observe(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			status := c.Response().Status
+			if err != nil && !c.Response().Committed {
+				status = Status(assist.KindOf(err))
+			}
+			d := time.Since(start)
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			if m != nil {
+				m.Request(route, c.Request().Method, status, d)
+			}
+			attrs := []any{"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				"method", c.Request().Method, "route", route, "status", status,
+				"duration_ms", float64(d.Microseconds()) / 1000}
+			if a, ok := c.Get(actorKey).(assist.Actor); ok {
+				attrs = append(attrs, "actor", a.TokenID, "role", string(a.Role))
+			}
+			log.Info("request", attrs...)
+			return nil
+		}
+	}
+}
+
+// authenticate verifies a bearer token or an Ollama key signature and
+// stores the actor. It does not decide access: allow does.
+func authenticate(v *auth.Verifier) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Request().Header.Get("Authorization")
+			if h == "" {
+				return assist.E(assist.KindUnauthorized, "httpapi.authenticate",
+					"authentication is required: send a bearer token, or set OLLAMA_AUTH=1 with a registered Ollama key")
+			}
+			var a assist.Actor
+			var err error
+			if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+				a, err = v.Bearer(c.Request().Context(), strings.TrimSpace(tok))
+			} else {
+				r := c.Request()
+				a, err = v.Ollama(r.Context(), r.Method, r.URL.Path, r.URL.Query().Get("ts"), h)
+			}
+			if err != nil {
+				return err
+			}
+			c.Set(actorKey, a)
+			return next(c)
+		}
+	}
+}
+
+// allow admits only the given roles. Every authenticated route uses it.
+func allow(roles ...assist.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			a, ok := c.Get(actorKey).(assist.Actor)
+			if !ok {
+				return assist.E(assist.KindUnauthorized, "httpapi.allow", "authentication is required")
+			}
+			if !slices.Contains(roles, a.Role) {
+				return assist.E(assist.KindForbidden, "httpapi.allow", "the role '"+string(a.Role)+"' may not use this endpoint")
+			}
+			return next(c)
+		}
+	}
+}
+
+// actorOf returns the authenticated actor of a request.
+func actorOf(c echo.Context) assist.Actor {
+	a, _ := c.Get(actorKey).(assist.Actor)
+	return a
+}
+
+// readBody reads the request body up to limit bytes.
+func readBody(c echo.Context, limit int64) ([]byte, error) {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, limit)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, assist.Errorf(assist.KindTooLarge, "the request body is larger than the limit of %d bytes", limit)
+		}
+		return nil, assist.E(assist.KindInvalid, "httpapi.readBody", "the request body could not be read", err)
+	}
+	return b, nil
+}
+
+// decodeJSON reads and decodes a JSON body into v with a clear message.
+func decodeJSON(c echo.Context, limit int64, v any) ([]byte, error) {
+	b, err := readBody(c, limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil, assist.Errorf(assist.KindInvalid, "the request body is empty; a JSON object is required")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, jsonError(err)
+	}
+	return b, nil
+}
+
+// jsonError describes a JSON decoding error without echoing the input.
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return assist.Errorf(assist.KindInvalid, "the request body is not valid JSON (syntax error at byte %d)", se.Offset)
+	case errors.As(err, &te):
+		return assist.Errorf(assist.KindInvalid, "the field %q must be of type %s", te.Field, te.Type.String())
+	}
+	return assist.Errorf(assist.KindInvalid, "the request body is not valid JSON")
+}

@@ -1,0 +1,57 @@
+package httpapi
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/soteai/gateway/assist"
+)
+
+// Role sets used by routes.
+var (
+	modelUsers = []assist.Role{assist.RoleClinician, assist.RoleInterpreter, assist.RoleService, assist.RoleAdmin}
+	anyRole    = assist.Roles
+	adminOnly  = []assist.Role{assist.RoleAdmin}
+)
+
+// registerRoutes registers every route of the gateway, with the roles each allows.
+func registerRoutes(e *echo.Echo, d Deps, o Options) {
+	e.Use(middleware.Recover())
+	e.Use(requestID())
+	e.Use(observe(d.Log, d.Metrics))
+	if o.RequestTimeout > 0 {
+		e.Use(requestTimeout(o.RequestTimeout))
+	}
+
+	// Anonymous: probes and metrics only.
+	e.GET("/healthz", healthz())
+	e.GET("/readyz", readyz(d))
+	e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
+
+	authn := authenticate(d.Verifier)
+	lim := o.MaxBodyBytes
+
+	// Ollama-compatible API.
+	ol := e.Group("", authn)
+	ol.GET("/", ollamaRoot(), allow(anyRole...))
+	ol.HEAD("/", ollamaRoot(), allow(anyRole...))
+	ol.GET("/api/version", ollamaVersion(d), allow(anyRole...))
+	ol.GET("/api/tags", ollamaTags(d), allow(modelUsers...))
+	ol.GET("/api/ps", ollamaPS(d), allow(modelUsers...))
+	ol.POST("/api/show", relayCall(d, lim, apiOllama, "/api/show", ""), allow(modelUsers...))
+	ol.POST("/api/chat", relayCall(d, lim, apiOllama, "/api/chat", assist.TaskChat), allow(modelUsers...))
+	ol.POST("/api/generate", relayCall(d, lim, apiOllama, "/api/generate", assist.TaskChat), allow(modelUsers...))
+	ol.POST("/api/embed", relayCall(d, lim, apiOllama, "/api/embed", assist.TaskEmbed), allow(modelUsers...))
+
+	// OpenAI-compatible API.
+	oa := e.Group("/v1", authn)
+	oa.GET("/models", openaiModels(d), allow(modelUsers...))
+	oa.POST("/chat/completions", relayCall(d, lim, apiOpenAI, "/v1/chat/completions", assist.TaskChat), allow(modelUsers...))
+	oa.POST("/embeddings", relayCall(d, lim, apiOpenAI, "/v1/embeddings", assist.TaskEmbed), allow(modelUsers...))
+
+	// Gateway administration.
+	adm := e.Group("/v1/admin", authn)
+	adm.GET("/hosts", adminHosts(d), allow(adminOnly...))
+	e.GET("/v1/whoami", whoami(), authn, allow(anyRole...))
+
+}

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/assist/metrics"
+	"github.com/soteai/gateway/assist/relay"
+	"github.com/soteai/gateway/models"
+	"github.com/soteai/gateway/models/ollama"
+)
+
+// Deps are the domain services the handlers use.
+type Deps struct {
+	Pool     *models.Pool
+	Ollama   *ollama.Client
+	Relay    *relay.Relay
+	Verifier *auth.Verifier
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	// Ready reports whether the gateway can serve (database reachable).
+	Ready func(ctx context.Context) error
+	// Version is the gateway's build version.
+	Version string
+}
+
+// Options are the HTTP server's limits.
+type Options struct {
+	MaxBodyBytes      int64
+	RequestTimeout    time.Duration
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+}
+
+// New builds the echo instance with every route registered.
+func New(d Deps, o Options) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	registerRoutes(e, d, o)
+	return e
+}
+
+// Server is the gateway's HTTP server.
+type Server struct {
+	http *http.Server
+	ln   net.Listener
+	tls  bool
+}
+
+// Listen binds addr and prepares the server; TLS is served when certFile
+// and keyFile are set.
+func Listen(addr string, h http.Handler, o Options, certFile, keyFile string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{ln: ln, http: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		IdleTimeout:       o.IdleTimeout,
+	}}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		s.tls = true
+	}
+	return s, nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// TLS reports whether the server speaks HTTPS.
+func (s *Server) TLS() bool { return s.tls }
+
+// Serve serves until Shutdown; it returns nil after a graceful shutdown.
+func (s *Server) Serve() error {
+	var err error
+	if s.tls {
+		err = s.http.ServeTLS(s.ln, "", "")
+	} else {
+		err = s.http.Serve(s.ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests and waits for running ones (streams
+// included) until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }

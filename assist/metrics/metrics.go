@@ -1,0 +1,141 @@
+// Package metrics exposes the gateway's Prometheus metrics. It is the only
+// package importing the Prometheus client; others call its small methods.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/models"
+)
+
+// Metrics holds the gateway's collectors on a private registry.
+type Metrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	ttfb      *prometheus.HistogramVec
+	tokens    *prometheus.CounterVec
+	tokenRate *prometheus.HistogramVec
+	failovers *prometheus.CounterVec
+	audit     *prometheus.HistogramVec
+}
+
+// New registers the collectors; stats is read at every scrape for queue
+// depth and host health (nil leaves those out).
+func New(stats func() models.Stats) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "assist_http_requests_total", Help: "HTTP requests by route, method and status code.",
+	}, []string{"route", "method", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "assist_http_request_duration_seconds", Help: "Time to complete HTTP requests.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+	}, []string{"route", "method"})
+	m.ttfb = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "assist_upstream_first_byte_seconds", Help: "Time until a model host's first response bytes (time to first token for streams).",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 14),
+	}, []string{"host"})
+	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "assist_tokens_total", Help: "Tokens processed, by model and direction (prompt, output).",
+	}, []string{"model", "direction"})
+	m.tokenRate = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "assist_output_tokens_per_second", Help: "Generation speed reported by the model host.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 12),
+	}, []string{"model"})
+	m.failovers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "assist_upstream_failovers_total", Help: "Requests retried on another host after a failure before the first byte.",
+	}, []string{"route"})
+	m.audit = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "assist_audit_append_seconds", Help: "Time to durably append an audit record.",
+		Buckets: prometheus.ExponentialBuckets(0.0002, 2, 14),
+	}, []string{"outcome"})
+	m.reg.MustRegister(m.requests, m.latency, m.ttfb, m.tokens, m.tokenRate, m.failovers, m.audit,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if stats != nil {
+		m.reg.MustRegister(&poolCollector{stats: stats})
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Request records one finished HTTP request.
+func (m *Metrics) Request(route, method string, code int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// FirstByte records the time until a host's first response bytes.
+func (m *Metrics) FirstByte(host string, d time.Duration) {
+	m.ttfb.WithLabelValues(host).Observe(d.Seconds())
+}
+
+// Tokens records token counts and the host-reported generation speed.
+func (m *Metrics) Tokens(model string, prompt, output int, genSeconds float64) {
+	if prompt > 0 {
+		m.tokens.WithLabelValues(model, "prompt").Add(float64(prompt))
+	}
+	if output > 0 {
+		m.tokens.WithLabelValues(model, "output").Add(float64(output))
+		if genSeconds > 0 {
+			m.tokenRate.WithLabelValues(model).Observe(float64(output) / genSeconds)
+		}
+	}
+}
+
+// Failover counts a request that moved to another host.
+func (m *Metrics) Failover(route string) { m.failovers.WithLabelValues(route).Inc() }
+
+// AuditAppend records the latency of one audit append.
+func (m *Metrics) AuditAppend(d time.Duration, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.audit.WithLabelValues(outcome).Observe(d.Seconds())
+}
+
+type poolCollector struct{ stats func() models.Stats }
+
+var (
+	queueDesc    = prometheus.NewDesc("assist_queue_depth", "Requests waiting, by priority class.", []string{"class"}, nil)
+	hostUpDesc   = prometheus.NewDesc("assist_host_up", "1 if the host passed its last health check.", []string{"host"}, nil)
+	hostOpenDesc = prometheus.NewDesc("assist_host_circuit_open", "1 while the host's circuit breaker keeps it out.", []string{"host"}, nil)
+	inflightDesc = prometheus.NewDesc("assist_host_in_flight", "Requests running on the host.", []string{"host"}, nil)
+)
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueDesc
+	ch <- hostUpDesc
+	ch <- hostOpenDesc
+	ch <- inflightDesc
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	for i, n := range s.QueueDepth {
+		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), assist.Priority(i).String())
+	}
+	for _, h := range s.Hosts {
+		ch <- prometheus.MustNewConstMetric(hostUpDesc, prometheus.GaugeValue, b2f(h.Up), h.Name)
+		ch <- prometheus.MustNewConstMetric(hostOpenDesc, prometheus.GaugeValue, b2f(h.CircuitOpen), h.Name)
+		ch <- prometheus.MustNewConstMetric(inflightDesc, prometheus.GaugeValue, float64(h.InFlight), h.Name)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,118 @@
+package pgdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+
+	"github.com/soteai/gateway/assist"
+)
+
+// MigrationSet is one domain's embedded migrations: numbered goose SQL files
+// (00001_name.sql …) at the root of FS.
+type MigrationSet struct {
+	Name string // domain name; the version table is "goose_<Name>"
+	FS   fs.FS
+}
+
+// Open connects a pool and checks the connection. maxConns 0 keeps pgx's default.
+func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, assist.E(assist.KindInvalid, "pgdb.Open", "the database URL is not valid", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, assist.E(assist.KindUnavailable, "pgdb.Open", "cannot connect to the database", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, assist.E(assist.KindUnavailable, "pgdb.Open", "cannot connect to the database", err)
+	}
+	return pool, nil
+}
+
+// Migrate applies every set's pending migrations, in the order given.
+func Migrate(ctx context.Context, url string, sets ...MigrationSet) error {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return assist.E(assist.KindInvalid, "pgdb.Migrate", "the database URL is not valid", err)
+	}
+	defer db.Close()
+	for _, s := range sets {
+		store, err := database.NewStore(database.DialectPostgres, "goose_"+s.Name)
+		if err != nil {
+			return fmt.Errorf("pgdb.Migrate %s: %w", s.Name, err)
+		}
+		p, err := goose.NewProvider("", db, s.FS, goose.WithStore(store), goose.WithDisableGlobalRegistry(true))
+		if err != nil {
+			return fmt.Errorf("pgdb.Migrate %s: %w", s.Name, err)
+		}
+		if _, err := p.Up(ctx); err != nil {
+			return fmt.Errorf("pgdb.Migrate %s: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
+var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver
+
+// Translate maps a database error to the gateway's error vocabulary:
+// unique violations become Conflict, connection failures Unavailable,
+// context errors Canceled/Timeout, everything else Internal. The original
+// error is kept as the cause (logged only: it may contain patient text).
+func Translate(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *assist.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return assist.E(assist.KindCanceled, op, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return assist.E(assist.KindTimeout, op, "the database did not answer in time", err)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505":
+			return assist.E(assist.KindConflict, op, "already exists", err)
+		case pe.Code == "42501": // insufficient_privilege
+			return assist.E(assist.KindForbidden, op, "the database refused the operation", err)
+		case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57"), strings.HasPrefix(pe.Code, "53"):
+			return assist.E(assist.KindUnavailable, op, "the database is unavailable", err)
+		}
+		return assist.E(assist.KindInternal, op, err)
+	}
+	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) || isConnErr(err) {
+		return assist.E(assist.KindUnavailable, op, "the database is unavailable", err)
+	}
+	return assist.E(assist.KindInternal, op, err)
+}
+
+func isConnErr(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var netErr interface{ Timeout() bool }
+	return errors.As(err, &netErr)
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/assist/config"
+	"github.com/soteai/gateway/assist/pgdb"
+)
+
+// env is what every sub-command needs: the database and, when a
+// configuration file is given, the whole configuration.
+type env struct {
+	environ     []string
+	configPath  string
+	databaseURL string
+}
+
+// url returns the database URL from --database-url, ASSIST_DATABASE_URL or
+// the configuration file, in that order.
+func (e *env) url() (string, error) {
+	if e.databaseURL != "" {
+		return e.databaseURL, nil
+	}
+	for _, kv := range e.environ {
+		if v, ok := strings.CutPrefix(kv, "ASSIST_DATABASE_URL="); ok && v != "" {
+			return v, nil
+		}
+	}
+	if e.configPath != "" {
+		cfg, err := e.config()
+		if err != nil {
+			return "", err
+		}
+		return cfg.Database.URL, nil
+	}
+	return "", assist.Errorf(assist.KindInvalid, "no database: give --database-url, ASSIST_DATABASE_URL or --config")
+}
+
+// config loads the configuration file.
+func (e *env) config() (*config.Config, error) {
+	return config.Load(e.configPath, e.environ)
+}
+
+// open connects to the database.
+func (e *env) open(ctx context.Context) (*pgxpool.Pool, error) {
+	u, err := e.url()
+	if err != nil {
+		return nil, err
+	}
+	return pgdb.Open(ctx, u, 8)
+}
+
+// migrations lists every domain's migrations in the order they apply.
+func migrations() []pgdb.MigrationSet {
+	return []pgdb.MigrationSet{auth.Migrations}
+}
+
+func newRootCmd(environ []string) *cobra.Command {
+	e := &env{environ: environ}
+	root := &cobra.Command{
+		Use:           "assist",
+		Short:         "Administer the SOTE AI gateway",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&e.configPath, "config", "", "gateway configuration file (YAML)")
+	root.PersistentFlags().StringVar(&e.databaseURL, "database-url", "", "PostgreSQL URL (default: ASSIST_DATABASE_URL or the configuration's database.url)")
+	root.SetOut(os.Stdout)
+	root.SetErr(os.Stderr)
+	root.AddCommand(newMigrateCmd(e), newTokensCmd(e))
+	return root
+}
+
+func newMigrateCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply every pending database migration",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			u, err := e.url()
+			if err != nil {
+				return err
+			}
+			if err := pgdb.Migrate(cmd.Context(), u, migrations()...); err != nil {
+				return err
+			}
+			cmd.Println("migrations applied")
+			return nil
+		},
+	}
+}

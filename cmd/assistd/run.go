@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/assist/config"
+	"github.com/soteai/gateway/assist/httpapi"
+	"github.com/soteai/gateway/assist/metrics"
+	"github.com/soteai/gateway/assist/pgdb"
+	"github.com/soteai/gateway/assist/relay"
+	"github.com/soteai/gateway/models"
+	"github.com/soteai/gateway/models/ollama"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// run wires the gateway from its configuration and serves until ctx ends.
+// It prints one line with the listening address when ready.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("assistd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (YAML); ASSIST_* environment variables override it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath, environ)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.Log.Level)
+
+	db, err := pgdb.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	oc := ollama.NewClient(ollama.HTTPOptions{
+		DialTimeout:           cfg.Limits.UpstreamDialTimeout,
+		ResponseHeaderTimeout: cfg.Limits.UpstreamHeaderTimeout,
+	})
+	pool := models.NewPool(hostConfigs(cfg), oc, poolOptions(cfg), log)
+	pool.Start(ctx)
+	defer pool.Close()
+
+	m := metrics.New(pool.Stats)
+	auditor, closeAudit, err := newAuditor(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+
+	rl := &relay.Relay{Pool: pool, Transport: oc, Audit: auditor, Observe: m, Log: log, AuditTimeout: 10 * time.Second}
+	store := auth.NewStore(db)
+	deps := httpapi.Deps{
+		Pool:     pool,
+		Ollama:   oc,
+		Relay:    rl,
+		Verifier: auth.NewVerifier(store, cfg.Auth.CacheTTL, cfg.Auth.OllamaMaxSkew, nil),
+		Metrics:  m,
+		Log:      log,
+		Ready:    db.Ping,
+		Version:  version,
+	}
+	opts := httpapi.Options{
+		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
+		RequestTimeout:    cfg.Limits.RequestTimeout,
+		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
+		IdleTimeout:       cfg.Limits.IdleTimeout,
+	}
+	srv, err := httpapi.Listen(cfg.Listen, httpapi.New(deps, opts), opts, cfg.TLS.CertFile, cfg.TLS.KeyFile)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if srv.TLS() {
+		scheme = "https"
+	}
+	log.Info("listening", "addr", srv.Addr(), "tls", srv.TLS(), "hosts", len(cfg.Hosts), "audit", cfg.AuditEnabled(), "version", version)
+	fmt.Fprintf(stdout, "assistd listening on %s://%s\n", scheme, srv.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "drain_timeout", cfg.Limits.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Limits.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return <-errc
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func hostConfigs(cfg *config.Config) []models.HostConfig {
+	out := make([]models.HostConfig, 0, len(cfg.Hosts))
+	for _, h := range cfg.Hosts {
+		out = append(out, models.HostConfig{Name: h.Name, URL: h.URL, Labels: h.Labels, MaxConcurrent: h.MaxConcurrent})
+	}
+	return out
+}
+
+func poolOptions(cfg *config.Config) models.Options {
+	o := models.Options{
+		HealthInterval:   cfg.Health.Interval,
+		ProbeTimeout:     cfg.Health.ProbeTimeout,
+		BreakerThreshold: cfg.Health.BreakerThreshold,
+		BreakerCooldown:  cfg.Health.BreakerCooldown,
+		MaxAttempts:      cfg.Limits.MaxAttempts,
+	}
+	for p, q := range map[assist.Priority]config.Queue{
+		assist.PriorityRealtime: cfg.Queues.Realtime, assist.PriorityInteractive: cfg.Queues.Interactive, assist.PriorityBatch: cfg.Queues.Batch,
+	} {
+		o.QueueLimit[p], o.QueueTimeout[p] = q.Limit, q.Timeout
+	}
+	return o
+}

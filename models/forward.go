@@ -1,0 +1,111 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/soteai/gateway/assist"
+)
+
+// Transport sends one HTTP request to a host. Implemented by models/ollama.
+// A returned error means no response arrived (connection refused, reset
+// before headers, timeout).
+type Transport interface {
+	Send(ctx context.Context, baseURL, path string, body []byte) (*http.Response, error)
+}
+
+// Call is one model request to forward.
+type Call struct {
+	Model    string
+	Priority assist.Priority
+	Path     string // upstream path, e.g. "/api/chat"
+	Body     []byte // exact JSON body to send
+}
+
+// Response is an upstream response whose first bytes have arrived. The
+// caller streams First and then Body to its client and must call Finish.
+type Response struct {
+	Lease  *Lease
+	Status int
+	Header http.Header
+	First  []byte
+	Body   io.ReadCloser
+	// Attempts is how many hosts were tried (1 without failover).
+	Attempts int
+}
+
+// Finish closes the body and releases the host slot. err is the error that
+// ended streaming, if any; client cancellation does not count against the host.
+func (r *Response) Finish(err error) {
+	r.Body.Close()
+	failed := err != nil && !errors.Is(err, context.Canceled) && assist.KindOf(err) != assist.KindCanceled
+	r.Lease.Release(failed)
+}
+
+// Forward runs call on a host and returns once the first bytes of the
+// response have arrived. A host that fails before that — refused
+// connection, reset, 502/503/504, or a body that breaks before its first
+// byte — is marked and the call is retried on another host, so a client
+// never sees a failure that a healthy host could have served.
+func (p *Pool) Forward(ctx context.Context, tr Transport, call Call) (*Response, error) {
+	const op = "models.Forward"
+	var tried []string
+	var lastErr error
+	for attempt := 1; attempt <= p.opts.MaxAttempts; attempt++ {
+		lease, err := p.Acquire(ctx, call.Model, call.Priority, tried...)
+		if err != nil {
+			if lastErr != nil && assist.KindOf(err) == assist.KindUnavailable {
+				return nil, assist.E(assist.KindUnavailable, op, "no healthy host could serve the request", lastErr, 5)
+			}
+			return nil, err
+		}
+		resp, err := tr.Send(ctx, lease.Host.URL, call.Path, call.Body)
+		if err != nil {
+			if ctx.Err() != nil {
+				lease.Release(false)
+				return nil, assist.E(assist.KindCanceled, op, ctx.Err())
+			}
+			p.log.Warn("upstream failed before response", "host", lease.Host.Name, "attempt", attempt, "err", err)
+			lease.MarkDown()
+			lease.Release(true)
+			tried = append(tried, lease.Host.Name)
+			lastErr = err
+			continue
+		}
+		if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout {
+			resp.Body.Close()
+			lease.Release(true)
+			tried = append(tried, lease.Host.Name)
+			lastErr = errors.New(resp.Status)
+			continue
+		}
+		buf := make([]byte, 32*1024)
+		n, rerr := resp.Body.Read(buf)
+		if n == 0 && rerr != nil && rerr != io.EOF {
+			resp.Body.Close()
+			if ctx.Err() != nil {
+				lease.Release(false)
+				return nil, assist.E(assist.KindCanceled, op, ctx.Err())
+			}
+			p.log.Warn("upstream failed before first byte", "host", lease.Host.Name, "attempt", attempt, "err", rerr)
+			lease.MarkDown()
+			lease.Release(true)
+			tried = append(tried, lease.Host.Name)
+			lastErr = rerr
+			continue
+		}
+		body := resp.Body
+		if rerr == io.EOF {
+			body = eofBody{resp.Body}
+		}
+		return &Response{Lease: lease, Status: resp.StatusCode, Header: resp.Header, First: buf[:n], Body: body, Attempts: attempt}, nil
+	}
+	return nil, assist.E(assist.KindUpstream, op, "the model hosts failed; retry later", lastErr, 2)
+}
+
+// eofBody is a body already read to its end.
+type eofBody struct{ io.Closer }
+
+func (eofBody) Read([]byte) (int, error) { return 0, io.EOF }

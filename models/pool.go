@@ -1,0 +1,590 @@
+package models
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/soteai/gateway/assist"
+)
+
+// HostConfig describes one Ollama host.
+type HostConfig struct {
+	Name          string
+	URL           string
+	Labels        []string // e.g. "gpu", "cpu", "site=oulu"
+	MaxConcurrent int      // requests in flight at once; 0 means 4
+}
+
+// GPU reports whether the host is labelled "gpu".
+func (h HostConfig) GPU() bool { return slices.Contains(h.Labels, "gpu") }
+
+// Options tune the pool. Zero values take the defaults in DefaultOptions.
+type Options struct {
+	QueueLimit       [assist.NumPriorities]int           // waiting requests per class
+	QueueTimeout     [assist.NumPriorities]time.Duration // longest wait per class
+	HealthInterval   time.Duration                       // between health checks
+	ProbeTimeout     time.Duration                       // one health check
+	BreakerThreshold int                                 // consecutive failures that open the breaker
+	BreakerCooldown  time.Duration                       // how long an open breaker keeps a host out
+	MaxAttempts      int                                 // hosts tried for one request (failover)
+}
+
+// DefaultOptions are sane settings for a county installation.
+func DefaultOptions() Options {
+	return Options{
+		QueueLimit:       [assist.NumPriorities]int{64, 256, 1024},
+		QueueTimeout:     [assist.NumPriorities]time.Duration{2 * time.Second, 30 * time.Second, 5 * time.Minute},
+		HealthInterval:   5 * time.Second,
+		ProbeTimeout:     3 * time.Second,
+		BreakerThreshold: 3,
+		BreakerCooldown:  15 * time.Second,
+		MaxAttempts:      3,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	for i := range o.QueueLimit {
+		if o.QueueLimit[i] <= 0 {
+			o.QueueLimit[i] = d.QueueLimit[i]
+		}
+		if o.QueueTimeout[i] <= 0 {
+			o.QueueTimeout[i] = d.QueueTimeout[i]
+		}
+	}
+	if o.HealthInterval <= 0 {
+		o.HealthInterval = d.HealthInterval
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = d.ProbeTimeout
+	}
+	if o.BreakerThreshold <= 0 {
+		o.BreakerThreshold = d.BreakerThreshold
+	}
+	if o.BreakerCooldown <= 0 {
+		o.BreakerCooldown = d.BreakerCooldown
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = d.MaxAttempts
+	}
+	return o
+}
+
+// ModelInfo is what a host reports about one of its models.
+type ModelInfo struct {
+	Name   string // normalised, always with a tag ("tiny:latest")
+	Digest string
+}
+
+// Probe is the result of one health check of a host.
+type Probe struct {
+	Version string
+	Models  []ModelInfo
+	Loaded  []string // models loaded in memory (from /api/ps)
+}
+
+// Prober checks a host's health. Implemented by models/ollama.
+type Prober interface {
+	Probe(ctx context.Context, baseURL string) (Probe, error)
+}
+
+type host struct {
+	cfg      HostConfig
+	up       bool
+	probed   bool
+	version  string
+	models   map[string]ModelInfo
+	loaded   []string
+	inflight int
+	fails    int       // consecutive request failures
+	openTill time.Time // circuit breaker open until
+	lastErr  string
+	served   uint64
+}
+
+type waiter struct {
+	model   string
+	prio    assist.Priority
+	exclude []string
+	ch      chan *host
+	elem    *list.Element
+}
+
+// Pool schedules requests onto hosts. Its methods are safe for concurrent use.
+type Pool struct {
+	opts   Options
+	prober Prober
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex
+	hosts   []*host
+	queues  [assist.NumPriorities]*list.List
+	rr      int
+	stopped bool
+	closeCh chan struct{}
+	wg      sync.WaitGroup
+}
+
+// NewPool builds a pool over hosts. Call Start to run health checks.
+func NewPool(hosts []HostConfig, prober Prober, opts Options, log *slog.Logger) *Pool {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Pool{opts: opts.withDefaults(), prober: prober, log: log, now: time.Now, closeCh: make(chan struct{})}
+	for _, hc := range hosts {
+		if hc.MaxConcurrent <= 0 {
+			hc.MaxConcurrent = 4
+		}
+		if hc.Name == "" {
+			hc.Name = hc.URL
+		}
+		p.hosts = append(p.hosts, &host{cfg: hc, models: map[string]ModelInfo{}})
+	}
+	for i := range p.queues {
+		p.queues[i] = list.New()
+	}
+	return p
+}
+
+// Start probes every host once, synchronously, then keeps probing in the
+// background until Close.
+func (p *Pool) Start(ctx context.Context) {
+	p.CheckNow(ctx)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(p.opts.HealthInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.closeCh:
+				return
+			case <-t.C:
+				p.CheckNow(context.Background())
+			}
+		}
+	}()
+}
+
+// Close stops health checks and fails queued requests.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return
+	}
+	p.stopped = true
+	close(p.closeCh)
+	for _, q := range p.queues {
+		for e := q.Front(); e != nil; e = e.Next() {
+			close(e.Value.(*waiter).ch)
+		}
+		q.Init()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// CheckNow probes every host concurrently and updates their state.
+func (p *Pool) CheckNow(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, h := range p.hosts {
+		wg.Add(1)
+		go func(h *host) {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, p.opts.ProbeTimeout)
+			defer cancel()
+			pr, err := p.prober.Probe(pctx, h.cfg.URL)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			wasUp := h.up
+			h.probed = true
+			if err != nil {
+				h.up = false
+				h.lastErr = "health check failed"
+				if wasUp {
+					p.log.Warn("host down", "host", h.cfg.Name, "err", err)
+				}
+				p.failUnservable()
+				return
+			}
+			h.up = true
+			h.version = pr.Version
+			h.loaded = pr.Loaded
+			h.lastErr = ""
+			h.models = make(map[string]ModelInfo, len(pr.Models))
+			for _, m := range pr.Models {
+				h.models[NormaliseModel(m.Name)] = m
+			}
+			if !wasUp {
+				p.log.Info("host up", "host", h.cfg.Name, "models", len(h.models), "version", pr.Version)
+			}
+			p.dispatch()
+		}(h)
+	}
+	wg.Wait()
+}
+
+// NormaliseModel adds the ":latest" tag Ollama implies when none is given.
+func NormaliseModel(name string) string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return ""
+	}
+	if i := strings.LastIndex(name, ":"); i < 0 || strings.Contains(name[i:], "/") {
+		return name + ":latest"
+	}
+	return name
+}
+
+// Lease is a slot on a host, held while a request runs there.
+type Lease struct {
+	pool  *Pool
+	host  *host
+	Host  HostConfig
+	Model ModelInfo
+	done  bool
+}
+
+// Release returns the slot. failed reports a host failure (not a client
+// cancellation), which counts towards the host's circuit breaker.
+func (l *Lease) Release(failed bool) {
+	if l == nil || l.done {
+		return
+	}
+	l.done = true
+	p := l.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := l.host
+	h.inflight--
+	if failed {
+		h.fails++
+		if h.fails >= p.opts.BreakerThreshold {
+			h.openTill = p.now().Add(p.opts.BreakerCooldown)
+			h.lastErr = "circuit breaker open"
+			p.log.Warn("host circuit open", "host", h.cfg.Name, "failures", h.fails, "cooldown", p.opts.BreakerCooldown)
+		}
+	} else {
+		h.fails = 0
+		h.served++
+	}
+	p.dispatch()
+}
+
+// MarkDown takes a host out until its next successful health check, e.g.
+// after a refused connection.
+func (l *Lease) MarkDown() {
+	p := l.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l.host.up {
+		p.log.Warn("host down", "host", l.host.cfg.Name, "reason", "connection failed")
+	}
+	l.host.up = false
+	l.host.lastErr = "connection failed"
+	p.failUnservable()
+}
+
+// Acquire waits for a slot on a host that serves model, honouring the
+// priority class. exclude names hosts already tried. Errors: not_found
+// (no host has ever had the model), unavailable (no healthy host has it),
+// busy (queue full or waited too long), canceled.
+func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, exclude ...string) (*Lease, error) {
+	const op = "models.Acquire"
+	if prio < 0 || prio >= assist.NumPriorities {
+		return nil, assist.Errorf(assist.KindInvalid, "unknown priority class")
+	}
+	model = NormaliseModel(model)
+	if model == "" {
+		return nil, assist.E(assist.KindInvalid, op, "the request names no model")
+	}
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return nil, assist.E(assist.KindUnavailable, op, "the gateway is shutting down")
+	}
+	if !p.knownLocked(model) {
+		p.mu.Unlock()
+		return nil, assist.E(assist.KindNotFound, op, "model '"+model+"' not found")
+	}
+	if p.queuedAheadLocked(prio) == 0 {
+		if h := p.pickLocked(model, prio, exclude); h != nil {
+			h.inflight++
+			l := p.leaseLocked(h, model)
+			p.mu.Unlock()
+			return l, nil
+		}
+	}
+	if !p.servableLocked(model, exclude) {
+		p.mu.Unlock()
+		return nil, assist.E(assist.KindUnavailable, op, "no healthy host serves model '"+model+"'", 5)
+	}
+	q := p.queues[prio]
+	if q.Len() >= p.opts.QueueLimit[prio] {
+		ra := p.retryAfterLocked(prio)
+		p.mu.Unlock()
+		return nil, assist.E(assist.KindBusy, op, "the "+prio.String()+" queue is full; retry later", ra)
+	}
+	w := &waiter{model: model, prio: prio, exclude: exclude, ch: make(chan *host, 1)}
+	w.elem = q.PushBack(w)
+	p.mu.Unlock()
+
+	timer := time.NewTimer(p.opts.QueueTimeout[prio])
+	defer timer.Stop()
+	select {
+	case h, ok := <-w.ch:
+		if !ok || h == nil {
+			return nil, assist.E(assist.KindUnavailable, op, "no healthy host serves model '"+model+"'", 5)
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.leaseLocked(h, model), nil
+	case <-ctx.Done():
+		p.abandon(w)
+		return nil, assist.E(assist.KindCanceled, op, ctx.Err())
+	case <-timer.C:
+		p.abandon(w)
+		p.mu.Lock()
+		ra := p.retryAfterLocked(prio)
+		p.mu.Unlock()
+		return nil, assist.E(assist.KindBusy, op, "waited too long for a free host; retry later", ra)
+	}
+}
+
+func (p *Pool) leaseLocked(h *host, model string) *Lease {
+	mi := h.models[model]
+	if mi.Name == "" {
+		mi.Name = model
+	}
+	return &Lease{pool: p, host: h, Host: h.cfg, Model: mi}
+}
+
+// abandon removes a waiter that gave up; a host handed to it meanwhile is returned.
+func (p *Pool) abandon(w *waiter) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w.elem != nil {
+		p.queues[w.prio].Remove(w.elem)
+		w.elem = nil
+		return
+	}
+	select {
+	case h, ok := <-w.ch:
+		if ok && h != nil {
+			h.inflight--
+			p.dispatch()
+		}
+	default:
+	}
+}
+
+func (p *Pool) queuedAheadLocked(prio assist.Priority) int {
+	n := 0
+	for i := assist.Priority(0); i <= prio; i++ {
+		n += p.queues[i].Len()
+	}
+	return n
+}
+
+func (p *Pool) retryAfterLocked(prio assist.Priority) int {
+	slots := 0
+	for _, h := range p.hosts {
+		if h.up {
+			slots += h.cfg.MaxConcurrent
+		}
+	}
+	if slots == 0 {
+		return 5
+	}
+	waiting := p.queuedAheadLocked(prio)
+	return 1 + int(math.Ceil(float64(waiting)/float64(slots)))
+}
+
+func (p *Pool) available(h *host, model string, exclude []string) bool {
+	if !h.up || p.now().Before(h.openTill) {
+		return false
+	}
+	if _, ok := h.models[model]; !ok {
+		return false
+	}
+	return !slices.Contains(exclude, h.cfg.Name)
+}
+
+// pickLocked chooses a host with a free slot: for realtime a GPU host if
+// one is free, otherwise the least loaded (outstanding/limit), rotating ties.
+func (p *Pool) pickLocked(model string, prio assist.Priority, exclude []string) *host {
+	var best *host
+	bestGPU := false
+	bestLoad := math.MaxFloat64
+	n := len(p.hosts)
+	for i := 0; i < n; i++ {
+		h := p.hosts[(p.rr+i)%n]
+		if !p.available(h, model, exclude) || h.inflight >= h.cfg.MaxConcurrent {
+			continue
+		}
+		gpu := prio == assist.PriorityRealtime && h.cfg.GPU()
+		load := float64(h.inflight) / float64(h.cfg.MaxConcurrent)
+		if best == nil || (gpu && !bestGPU) || (gpu == bestGPU && load < bestLoad) {
+			best, bestGPU, bestLoad = h, gpu, load
+		}
+	}
+	if best != nil {
+		p.rr++
+	}
+	return best
+}
+
+func (p *Pool) knownLocked(model string) bool {
+	probed := false
+	for _, h := range p.hosts {
+		if _, ok := h.models[model]; ok {
+			return true
+		}
+		probed = probed || h.probed
+	}
+	// Before any probe has answered we cannot tell; let the request queue.
+	return !probed
+}
+
+func (p *Pool) servableLocked(model string, exclude []string) bool {
+	for _, h := range p.hosts {
+		if p.available(h, model, exclude) {
+			return true
+		}
+	}
+	return false
+}
+
+// dispatch hands free slots to queued requests, highest class first.
+func (p *Pool) dispatch() {
+	for prio := range p.queues {
+		q := p.queues[prio]
+		for e := q.Front(); e != nil; {
+			next := e.Next()
+			w := e.Value.(*waiter)
+			if h := p.pickLocked(w.model, w.prio, w.exclude); h != nil {
+				h.inflight++
+				q.Remove(e)
+				w.elem = nil
+				w.ch <- h
+			}
+			e = next
+		}
+	}
+}
+
+// failUnservable fails queued requests that no healthy host can serve any more.
+func (p *Pool) failUnservable() {
+	for _, q := range p.queues {
+		for e := q.Front(); e != nil; {
+			next := e.Next()
+			w := e.Value.(*waiter)
+			if !p.servableLocked(w.model, w.exclude) {
+				q.Remove(e)
+				w.elem = nil
+				close(w.ch)
+			}
+			e = next
+		}
+	}
+}
+
+// HostStatus is a snapshot of one host for status pages and metrics.
+type HostStatus struct {
+	Name        string      `json:"name"`
+	URL         string      `json:"url"`
+	Labels      []string    `json:"labels"`
+	Up          bool        `json:"up"`
+	CircuitOpen bool        `json:"circuit_open"`
+	Version     string      `json:"version,omitempty"`
+	Models      []ModelInfo `json:"models"`
+	Loaded      []string    `json:"loaded,omitempty"`
+	InFlight    int         `json:"in_flight"`
+	Limit       int         `json:"limit"`
+	LastError   string      `json:"last_error,omitempty"`
+}
+
+// Stats is a snapshot of the pool.
+type Stats struct {
+	Hosts      []HostStatus
+	QueueDepth [assist.NumPriorities]int
+}
+
+// Stats returns a consistent snapshot.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var s Stats
+	for i, q := range p.queues {
+		s.QueueDepth[i] = q.Len()
+	}
+	for _, h := range p.hosts {
+		hs := HostStatus{Name: h.cfg.Name, URL: h.cfg.URL, Labels: h.cfg.Labels, Up: h.up,
+			CircuitOpen: p.now().Before(h.openTill), Version: h.version, Loaded: h.loaded,
+			InFlight: h.inflight, Limit: h.cfg.MaxConcurrent, LastError: h.lastErr}
+		for _, m := range h.models {
+			hs.Models = append(hs.Models, m)
+		}
+		slices.SortFunc(hs.Models, func(a, b ModelInfo) int { return strings.Compare(a.Name, b.Name) })
+		s.Hosts = append(s.Hosts, hs)
+	}
+	return s
+}
+
+// Models returns the union of models on healthy hosts, sorted by name.
+func (p *Pool) Models() []ModelInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seen := map[string]ModelInfo{}
+	for _, h := range p.hosts {
+		if !h.up {
+			continue
+		}
+		for k, m := range h.models {
+			seen[k] = m
+		}
+	}
+	out := make([]ModelInfo, 0, len(seen))
+	for _, m := range seen {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b ModelInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Ready reports whether at least one host is up.
+func (p *Pool) Ready() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, h := range p.hosts {
+		if h.up {
+			return true
+		}
+	}
+	return false
+}
+
+// AnyHost leases a slot on any healthy host, for model-independent calls
+// such as /api/version or listing running models.
+func (p *Pool) AnyHost() (HostConfig, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, h := range p.hosts {
+		if h.up {
+			return h.cfg, nil
+		}
+	}
+	return HostConfig{}, assist.E(assist.KindUnavailable, "models.AnyHost", "no model host is up", 5)
+}
+
+// ErrNoHost is returned by Forward when every attempt failed before a response.
+var ErrNoHost = errors.New("models: no host answered")

@@ -1,0 +1,246 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/soteai/gateway/assist"
+)
+
+// fakeProber reports fixed models per host URL; hosts in down fail.
+type fakeProber struct {
+	mu     sync.Mutex
+	models map[string][]string
+	down   map[string]bool
+}
+
+func (f *fakeProber) Probe(_ context.Context, u string) (Probe, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down[u] {
+		return Probe{}, errors.New("connection refused")
+	}
+	p := Probe{Version: "test"}
+	for _, m := range f.models[u] {
+		p.Models = append(p.Models, ModelInfo{Name: m, Digest: "sha256:" + m})
+	}
+	return p, nil
+}
+
+func newTestPool(t *testing.T, hosts []HostConfig, models map[string][]string, opts Options) (*Pool, *fakeProber) {
+	t.Helper()
+	pr := &fakeProber{models: models, down: map[string]bool{}}
+	p := NewPool(hosts, pr, opts, nil)
+	p.CheckNow(context.Background())
+	t.Cleanup(p.Close)
+	return p, pr
+}
+
+func TestNormaliseModel(t *testing.T) {
+	for in, want := range map[string]string{
+		"tiny": "tiny:latest", "tiny:latest": "tiny:latest", "llama3:8b": "llama3:8b",
+		"registry.local:5000/m": "registry.local:5000/m:latest", " x ": "x:latest", "": "",
+	} {
+		if got := NormaliseModel(in); got != want {
+			t.Errorf("NormaliseModel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRouting(t *testing.T) {
+	hosts := []HostConfig{
+		{Name: "cpu1", URL: "http://cpu1", Labels: []string{"cpu"}, MaxConcurrent: 2},
+		{Name: "gpu1", URL: "http://gpu1", Labels: []string{"gpu"}, MaxConcurrent: 2},
+		{Name: "cpu2", URL: "http://cpu2", Labels: []string{"cpu"}, MaxConcurrent: 2},
+	}
+	models := map[string][]string{"http://cpu1": {"a:latest"}, "http://gpu1": {"a:latest"}, "http://cpu2": {"a:latest", "b:latest"}}
+	ctx := context.Background()
+
+	t.Run("realtime prefers GPU", func(t *testing.T) {
+		p, _ := newTestPool(t, hosts, models, Options{})
+		l, err := p.Acquire(ctx, "a", assist.PriorityRealtime)
+		if err != nil || l.Host.Name != "gpu1" {
+			t.Fatalf("got %v %v, want gpu1", l, err)
+		}
+	})
+	t.Run("least outstanding otherwise", func(t *testing.T) {
+		p, _ := newTestPool(t, hosts, models, Options{})
+		seen := map[string]int{}
+		for range 6 {
+			l, err := p.Acquire(ctx, "a", assist.PriorityInteractive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[l.Host.Name]++
+		}
+		for _, h := range []string{"cpu1", "gpu1", "cpu2"} {
+			if seen[h] != 2 {
+				t.Fatalf("load not spread evenly: %v", seen)
+			}
+		}
+	})
+	t.Run("only hosts with the model", func(t *testing.T) {
+		p, _ := newTestPool(t, hosts, models, Options{})
+		l, err := p.Acquire(ctx, "b:latest", assist.PriorityRealtime)
+		if err != nil || l.Host.Name != "cpu2" || l.Model.Digest != "sha256:b:latest" {
+			t.Fatalf("got %+v %v", l, err)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		p, pr := newTestPool(t, hosts, models, Options{})
+		for _, tc := range []struct {
+			model string
+			kind  assist.Kind
+		}{
+			{"nope", assist.KindNotFound},
+			{"", assist.KindInvalid},
+		} {
+			if _, err := p.Acquire(ctx, tc.model, assist.PriorityBatch); assist.KindOf(err) != tc.kind {
+				t.Errorf("Acquire(%q) = %v, want %s", tc.model, err, tc.kind)
+			}
+		}
+		pr.down["http://cpu2"] = true
+		p.CheckNow(ctx)
+		if _, err := p.Acquire(ctx, "b", assist.PriorityBatch); assist.KindOf(err) != assist.KindUnavailable {
+			t.Errorf("model only on a down host: %v, want unavailable", err)
+		}
+	})
+}
+
+func TestQueueFullAndPriorityOrder(t *testing.T) {
+	hosts := []HostConfig{{Name: "h", URL: "http://h", MaxConcurrent: 1}}
+	opts := Options{QueueLimit: [assist.NumPriorities]int{1, 1, 2}, QueueTimeout: [assist.NumPriorities]time.Duration{time.Minute, time.Minute, time.Minute}}
+	p, _ := newTestPool(t, hosts, map[string][]string{"http://h": {"m:latest"}}, opts)
+	ctx := context.Background()
+	hold, err := p.Acquire(ctx, "m", assist.PriorityInteractive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan string, 3)
+	var wg sync.WaitGroup
+	enqueue := func(name string, prio assist.Priority, depth int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := p.Acquire(ctx, "m", prio)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				return
+			}
+			order <- name
+			l.Release(false)
+		}()
+		waitFor(t, func() bool { return p.Stats().QueueDepth[prio] == depth })
+	}
+	enqueue("batch-1", assist.PriorityBatch, 1)
+	enqueue("batch-2", assist.PriorityBatch, 2)
+	if _, err := p.Acquire(ctx, "m", assist.PriorityBatch); assist.KindOf(err) != assist.KindBusy || assist.RetryAfterOf(err) < 1 {
+		t.Fatalf("full batch queue: %v, want busy with a Retry-After", err)
+	}
+	enqueue("realtime", assist.PriorityRealtime, 1)
+	hold.Release(false)
+	wg.Wait()
+	close(order)
+	var got []string
+	for n := range order {
+		got = append(got, n)
+	}
+	if strings.Join(got, ",") != "realtime,batch-1,batch-2" {
+		t.Fatalf("served in order %v", got)
+	}
+}
+
+func TestQueueTimeoutAndCancel(t *testing.T) {
+	hosts := []HostConfig{{Name: "h", URL: "http://h", MaxConcurrent: 1}}
+	opts := Options{QueueTimeout: [assist.NumPriorities]time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}}
+	p, _ := newTestPool(t, hosts, map[string][]string{"http://h": {"m:latest"}}, opts)
+	hold, _ := p.Acquire(context.Background(), "m", assist.PriorityInteractive)
+	if _, err := p.Acquire(context.Background(), "m", assist.PriorityInteractive); assist.KindOf(err) != assist.KindBusy {
+		t.Fatalf("timed out wait: %v, want busy", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Acquire(ctx, "m", assist.PriorityBatch); assist.KindOf(err) != assist.KindCanceled {
+		t.Fatalf("canceled wait: %v, want canceled", err)
+	}
+	hold.Release(false)
+	if s := p.Stats(); s.Hosts[0].InFlight != 0 || s.QueueDepth != [assist.NumPriorities]int{} {
+		t.Fatalf("slots or queue leaked: %+v", s)
+	}
+}
+
+func TestCircuitBreaker(t *testing.T) {
+	hosts := []HostConfig{{Name: "a", URL: "http://a", MaxConcurrent: 4}, {Name: "b", URL: "http://b", MaxConcurrent: 4}}
+	p, _ := newTestPool(t, hosts, map[string][]string{"http://a": {"m:latest"}, "http://b": {"m:latest"}},
+		Options{BreakerThreshold: 2, BreakerCooldown: time.Hour})
+	ctx := context.Background()
+	for range 2 {
+		l, _ := p.Acquire(ctx, "m", assist.PriorityInteractive, "b")
+		l.Release(true)
+	}
+	for range 5 {
+		l, err := p.Acquire(ctx, "m", assist.PriorityInteractive)
+		if err != nil || l.Host.Name != "b" {
+			t.Fatalf("host a should be out: %v %v", l, err)
+		}
+		l.Release(false)
+	}
+	if !p.Stats().Hosts[0].CircuitOpen {
+		t.Fatal("breaker not reported open")
+	}
+}
+
+// fakeTransport fails for hosts listed in refuse, answers others.
+type fakeTransport struct {
+	refuse map[string]bool
+	calls  []string
+}
+
+func (f *fakeTransport) Send(_ context.Context, baseURL, path string, body []byte) (*http.Response, error) {
+	f.calls = append(f.calls, baseURL)
+	if f.refuse[baseURL] {
+		return nil, errors.New("connection refused")
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"ok":true}`))}, nil
+}
+
+func TestForwardFailsOver(t *testing.T) {
+	hosts := []HostConfig{{Name: "a", URL: "http://a", MaxConcurrent: 4}, {Name: "b", URL: "http://b", MaxConcurrent: 4}}
+	p, _ := newTestPool(t, hosts, map[string][]string{"http://a": {"m:latest"}, "http://b": {"m:latest"}}, Options{})
+	tr := &fakeTransport{refuse: map[string]bool{"http://a": true}}
+	for range 3 {
+		resp, err := p.Forward(context.Background(), tr, Call{Model: "m", Path: "/api/chat"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest, _ := io.ReadAll(resp.Body)
+		if resp.Lease.Host.Name != "b" || string(resp.First)+string(rest) != `{"ok":true}` {
+			t.Fatalf("got host %s body %q", resp.Lease.Host.Name, resp.First)
+		}
+		resp.Finish(nil)
+	}
+	if s := p.Stats(); s.Hosts[0].Up {
+		t.Fatal("the refusing host is still marked up")
+	}
+	tr.refuse["http://b"] = true
+	if _, err := p.Forward(context.Background(), tr, Call{Model: "m", Path: "/api/chat"}); assist.KindOf(err) != assist.KindUnavailable {
+		t.Fatalf("all hosts failing: %v, want unavailable", err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
