@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # the variables are used by the scripts that source this
 # lib.sh holds the settings and helpers shared by the project's scripts.
 # It is sourced, not run.
 
@@ -32,8 +33,8 @@ sudo_() {
 # free_port prints a loopback TCP port nothing listens on, chosen at random
 # below the kernel's ephemeral range. Binding can still race; callers retry.
 free_port() {
-  local p i
-  for i in $(seq 200); do
+  local p _
+  for _ in $(seq 200); do
     p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"

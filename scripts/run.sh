@@ -31,7 +31,7 @@ go build -o "$BIN/assistd" ./cmd/assistd
 go build -o "$BIN/assist" ./cmd/assist
 
 "$stack" start "$NAME"
-# shellcheck disable=SC1090
+# shellcheck disable=SC1090,SC1091
 . "$DIR/stack.env"
 
 # Audit keys are made once and kept with the stack's data, so the audit log

@@ -15,7 +15,7 @@ CACHE=$SOTEAI_CACHE
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 apt_packages=(
-  postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR build-essential dpkg-dev
+  "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" build-essential dpkg-dev
   nlohmann-json3-dev libstb-dev poppler-utils ca-certificates curl
 )
 
@@ -50,8 +50,8 @@ install_pgvector() {
       sudo_ apt-get update -qq
     fi
     rm -rf "$src" && mkdir -p "$src"
-    (cd "$src" && apt-get source -qq --download-only "pgvector=$PGVECTOR_VERSION*" >/dev/null 2>&1 \
-      || apt-get source -qq --download-only pgvector >/dev/null)
+    (cd "$src" && { apt-get source -qq --download-only "pgvector=$PGVECTOR_VERSION*" >/dev/null 2>&1 \
+      || apt-get source -qq --download-only pgvector >/dev/null; })
     (cd "$src" && dpkg-source -x --no-check ./*.dsc tree >/dev/null)
     make -s -C "$src/tree" PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config >/dev/null
     touch "$src/.built"

@@ -122,8 +122,8 @@ EOF
     log "PostgreSQL already running on port $(pg_port)"
     return
   fi
-  local try port
-  for try in 1 2 3; do
+  local port _
+  for _ in 1 2 3; do
     port=$(free_port)
     if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t "$WAIT_SECONDS" \
       -o "-p $port" start >/dev/null 2>&1 9>&-; then
@@ -174,8 +174,8 @@ ol_start() {
     return
   fi
   ol_stop_quiet
-  local try port pid i
-  for try in 1 2 3; do
+  local port pid _
+  for _ in 1 2 3; do
     port=$(free_port)
     # HOME keeps the server's key pair inside the stack; OLLAMA_NEW_ENGINE is
     # cleared because only the default (llama.cpp) runner can embed with the
@@ -192,7 +192,7 @@ ol_start() {
     pid=$!
     echo "$pid" >"$OL_DIR/pid"
     echo "$port" >"$OL_DIR/port"
-    for i in $(seq $((WAIT_SECONDS * 5))); do
+    for _ in $(seq $((WAIT_SECONDS * 5))); do
       if ol_ready "$port"; then
         log "Ollama $OLLAMA_VERSION on 127.0.0.1:$port"
         return
@@ -213,7 +213,8 @@ ol_start() {
 # ol_model (re)creates the tiny model from the generator's current output and
 # checks that the server loads it, streams text from it and embeds with it.
 ol_model() {
-  local url=http://127.0.0.1:$(ol_port)
+  local url
+  url=http://127.0.0.1:$(ol_port)
   (cd "$REPO_ROOT" && go run ./cmd/tinygguf -dir "$OL_DIR/tiny") >"$OL_DIR/create.log" 2>&1 \
     || die "could not generate the tiny model" "$OL_DIR/create.log"
   env -u OLLAMA_HOST HOME="$OL_DIR/home" OLLAMA_HOST="$url" \
@@ -230,10 +231,10 @@ ol_model() {
 # ol_stop_quiet stops the server and its runners (its process group).
 ol_stop_quiet() {
   ol_alive || { rm -f "$OL_DIR/pid"; return 0; }
-  local pid i
+  local pid _
   pid=$(cat "$OL_DIR/pid")
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.2
   done
@@ -306,7 +307,10 @@ lock() {
 case $cmd in
   start) lock && start ;;
   stop) lock && stop ;;
-  env) [ -f "$ENV_FILE" ] && cat "$ENV_FILE" || die "stack $NAME is not running: scripts/stack.sh start $NAME" ;;
+  env)
+    [ -f "$ENV_FILE" ] || die "stack $NAME is not running: scripts/stack.sh start $NAME"
+    cat "$ENV_FILE"
+    ;;
   status) status ;;
   *) sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

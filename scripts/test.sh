@@ -17,6 +17,7 @@ log=.local/$stack/go-test.log
 mkdir -p ".local/$stack"
 : >"$log"
 
+# shellcheck disable=SC2317 # run by with-stack.sh through bash -c
 run_tests() {
   # shellcheck disable=SC2086 # word splitting of PKGS and TESTFLAGS is wanted
   go test -count=1 -p 2 ${TESTFLAGS:-} ${PKGS:-./...} 2>&1 | tee "$log"

@@ -1,7 +1,7 @@
 // Package pgtest gives tests a fresh, migrated PostgreSQL database.
 //
 // It reads TEST_DATABASE_URL (a superuser connection to the test cluster
-// that scripts/teststack.sh starts). Without it a test skips with a clear
+// that scripts/stack.sh starts). Without it a test skips with a clear
 // message, except when CI=true, where it fails: a missing database must
 // never give a green build.
 package pgtest

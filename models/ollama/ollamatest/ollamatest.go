@@ -72,9 +72,12 @@ type Server struct {
 	URL string
 	// Addr is the server's host:port.
 	Addr string
+	// Home is the server's HOME, a temporary directory; `ollama serve`
+	// writes its key pair to Home/.ollama/id_ed25519 on first start.
+	Home string
 
-	bin, models, home, logPath string
-	env                        []string
+	bin, models, logPath string
+	env                  []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -96,7 +99,7 @@ func Start(t testing.TB, env ...string) *Server {
 	s := &Server{
 		bin:     bin,
 		models:  models,
-		home:    dir,
+		Home:    dir,
 		logPath: filepath.Join(dir, "serve.log"),
 		env:     env,
 	}
@@ -175,7 +178,7 @@ func (s *Server) environ() []string {
 		env = append(env, kv)
 	}
 	env = append(env,
-		"HOME="+s.home, // the server writes its key pair under $HOME/.ollama
+		"HOME="+s.Home, // the server writes its key pair under $HOME/.ollama
 		"OLLAMA_HOST="+s.Addr,
 		"OLLAMA_MODELS="+s.models,
 		"OLLAMA_NOPRUNE=1",
@@ -194,7 +197,7 @@ func (s *Server) start() error {
 	offset, _ := logf.Seek(0, 2)
 	cmd := exec.Command(s.bin, "serve")
 	cmd.Env = s.environ()
-	cmd.Dir = s.home
+	cmd.Dir = s.Home
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
 	// Pdeathsig fires when the thread that started the child exits; a

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +172,9 @@ func TestStartStopRestart(t *testing.T) {
 		t.Fatalf("URL %q does not match Addr %q", srv.URL, srv.Addr)
 	}
 	generate(t, srv.URL, model)
+	if _, err := os.Stat(filepath.Join(srv.Home, ".ollama", "id_ed25519")); err != nil {
+		t.Errorf("the server wrote no key pair under Home: %v", err)
+	}
 
 	down := func(t *testing.T) {
 		t.Helper()
