@@ -54,4 +54,13 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	adm.GET("/hosts", adminHosts(d), allow(adminOnly...))
 	e.GET("/v1/whoami", whoami(), authn, allow(anyRole...))
 
+	// --- Retrieval (retrieval.go): task roles search, admins manage. ---
+	// POST   /v1/retrieval/search                               clinician, interpreter, service, risk_reviewer, admin
+	// GET    /v1/retrieval/collections                          admin
+	// POST   /v1/retrieval/collections/:name/documents          admin (body: the document)
+	// DELETE /v1/retrieval/collections/:name                    admin
+	// DELETE /v1/retrieval/collections/:name/documents/:id      admin
+	registerRetrievalRoutes(e, d.Retrieval, authn, lim)
+	// --- end retrieval ---
+
 }

@@ -30,6 +30,8 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Version is the gateway's build version.
 	Version string
+	// Retrieval serves /v1/retrieval; nil leaves those routes out.
+	Retrieval Retrieval
 }
 
 // Options are the HTTP server's limits.
@@ -58,8 +60,9 @@ type Server struct {
 }
 
 // Listen binds addr and prepares the server; TLS is served when certFile
-// and keyFile are set.
-func Listen(addr string, h http.Handler, o Options, certFile, keyFile string) (*Server, error) {
+// and keyFile are set. Connection-level errors (TLS handshakes, malformed
+// requests) go to log at warn level.
+func Listen(addr string, h http.Handler, o Options, certFile, keyFile string, log *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -68,6 +71,7 @@ func Listen(addr string, h http.Handler, o Options, certFile, keyFile string) (*
 		Handler:           h,
 		ReadHeaderTimeout: o.ReadHeaderTimeout,
 		IdleTimeout:       o.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}
 	if certFile != "" {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)

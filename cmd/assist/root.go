@@ -9,9 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/config"
 	"github.com/soteai/gateway/assist/pgdb"
+	"github.com/soteai/gateway/retrieval/pgstore"
 )
 
 // env is what every sub-command needs: the database and, when a
@@ -59,7 +61,7 @@ func (e *env) open(ctx context.Context) (*pgxpool.Pool, error) {
 
 // migrations lists every domain's migrations in the order they apply.
 func migrations() []pgdb.MigrationSet {
-	return []pgdb.MigrationSet{auth.Migrations}
+	return []pgdb.MigrationSet{auth.Migrations, audit.Migrations, pgstore.Migrations}
 }
 
 func newRootCmd(environ []string) *cobra.Command {
@@ -74,7 +76,7 @@ func newRootCmd(environ []string) *cobra.Command {
 	root.PersistentFlags().StringVar(&e.databaseURL, "database-url", "", "PostgreSQL URL (default: ASSIST_DATABASE_URL or the configuration's database.url)")
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stderr)
-	root.AddCommand(newMigrateCmd(e), newTokensCmd(e))
+	root.AddCommand(newMigrateCmd(e), newTokensCmd(e), newDocsCmd(e.openRetrieval))
 	return root
 }
 

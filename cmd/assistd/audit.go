@@ -2,21 +2,98 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
+	"os"
+	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/config"
 	"github.com/soteai/gateway/assist/relay"
 )
 
 // newAuditor opens the audit log. With auditing disabled it returns nil,
 // and the relay serves unrecorded (allowed only by explicit configuration).
-func newAuditor(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (relay.Auditor, func(), error) {
+func newAuditor(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *slog.Logger) (*audit.Log, error) {
 	if !cfg.AuditEnabled() {
 		log.Warn("the audit log is disabled by configuration: AI output is served unrecorded")
-		return nil, func() {}, nil
+		return nil, nil
 	}
-	return nil, nil, errors.New("audit log wiring pending")
+	opts, err := auditOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return audit.Open(ctx, db, opts)
+}
+
+// auditOptions reads the audit keys named by the configuration.
+func auditOptions(cfg *config.Config, log *slog.Logger) (audit.Options, error) {
+	a := cfg.Audit
+	hmacKey, err := config.Secret("audit.hmac_key", a.HMACKey, a.HMACKeyFile)
+	if err != nil {
+		return audit.Options{}, err
+	}
+	cpText, err := secretText(a.CheckpointKey, a.CheckpointKeyFile)
+	if err != nil {
+		return audit.Options{}, err
+	}
+	cpKey, err := audit.ParsePrivateKey(cpText)
+	if err != nil {
+		return audit.Options{}, err
+	}
+	opts := audit.Options{HMACKey: hmacKey, CheckpointKey: cpKey, Retention: a.Retention,
+		CheckpointEvery: a.CheckpointEvery, Logger: log}
+	if a.ContentKey != "" || a.ContentKeyFile != "" {
+		text, err := secretText(a.ContentKey, a.ContentKeyFile)
+		if err != nil {
+			return audit.Options{}, err
+		}
+		if opts.ContentKey, err = audit.ParseSymmetricKey(text); err != nil {
+			return audit.Options{}, err
+		}
+	}
+	return opts, nil
+}
+
+func secretText(inline, file string) ([]byte, error) {
+	if file != "" {
+		return os.ReadFile(file)
+	}
+	return []byte(inline), nil
+}
+
+// relayAuditor records the relay's events in the audit log.
+type relayAuditor struct{ log *audit.Log }
+
+var _ relay.Auditor = relayAuditor{}
+
+func (a relayAuditor) Record(ctx context.Context, r relay.Record) (int64, error) {
+	ev := audit.Event{
+		Kind:         audit.EventKind(r.Kind),
+		RequestID:    r.RequestID,
+		Actor:        r.Actor,
+		Task:         r.Task,
+		Patient:      r.PatientRef,
+		Model:        r.Model,
+		ModelDigest:  r.ModelDigest,
+		Host:         r.Host,
+		InputHash:    r.InputSHA256,
+		Latency:      r.Latency,
+		InputTokens:  r.PromptTokens,
+		OutputTokens: r.OutputTokens,
+		Outcome:      audit.Outcome(r.Outcome),
+		ErrorKind:    r.ErrorKind,
+		RelatesTo:    r.RelatesTo,
+		Attrs:        map[string]string{"route": r.Route, "status": strconv.Itoa(r.Status)},
+	}
+	if r.Kind != string(audit.KindStreamStart) {
+		ev.OutputHash = r.OutputSHA256
+	}
+	if r.Kind != string(audit.KindStreamEnd) {
+		ev.Input = r.Input
+	}
+	ev.Output = r.Output
+	rcpt, err := a.log.Append(ctx, ev)
+	return rcpt.Seq, err
 }

@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -16,9 +20,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
+	"github.com/soteai/gateway/retrieval/pgstore"
 )
 
 // syncBuffer collects the gateway's logs for the privacy scan.
@@ -70,24 +76,51 @@ func testModel() string {
 }
 
 // migrationSets are the migrations the gateway needs.
-func migrationSets() []pgdb.MigrationSet { return []pgdb.MigrationSet{auth.Migrations} }
+func migrationSets() []pgdb.MigrationSet {
+	return []pgdb.MigrationSet{auth.Migrations, audit.Migrations, pgstore.Migrations}
+}
 
 // startGateway migrates a fresh database, writes a configuration whose
 // hosts and extra settings are given as YAML, creates one token per role
 // and runs the gateway until the test ends.
 func startGateway(t testing.TB, hostsYAML, extraYAML string, environ ...string) *gateway {
 	t.Helper()
-	db, dbURL := pgtest.NewPool(t, migrationSets()...)
+	u, err := url.Parse(startDBURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startGatewayWithDB(t, u, u.Host, hostsYAML, extraYAML, environ...)
+}
+
+// startDBURL migrates a fresh database and returns its URL.
+func startDBURL(t testing.TB) string {
+	t.Helper()
+	return pgtest.NewDatabase(t, migrationSets()...)
+}
+
+// startGatewayWithDB runs the gateway on the database at dbURL, reached at
+// gatewayHost (host:port) by the gateway and directly by the test.
+func startGatewayWithDB(t testing.TB, dbURL *url.URL, gatewayHost, hostsYAML, extraYAML string, environ ...string) *gateway {
+	t.Helper()
+	db, err := pgdb.Open(context.Background(), dbURL.String(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	viaURL := *dbURL
+	viaURL.Host = gatewayHost
 	dir := t.TempDir()
 	cfgPath := dir + "/assistd.yaml"
-	cfg := fmt.Sprintf("listen: 127.0.0.1:0\ndatabase:\n  url: %s\nhosts:\n%s\n%s\n", dbURL, hostsYAML, extraYAML)
+	cfg := fmt.Sprintf("listen: 127.0.0.1:0\nhosts:\n%s\n%s\n", hostsYAML, extraYAML)
 	if !strings.Contains(extraYAML, "audit:") {
 		cfg += "audit:\n  enabled: false\n"
 	}
+	environ = append(environ, "ASSIST_DATABASE_URL="+viaURL.String())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{DBURL: dbURL, DB: db, Tokens: map[assist.Role]string{}, Logs: &syncBuffer{}}
+	dbURLs := dbURL.String()
+	g := &gateway{DBURL: dbURLs, DB: db, Tokens: map[assist.Role]string{}, Logs: &syncBuffer{}}
 	store := auth.NewStore(db)
 	for _, r := range assist.Roles {
 		tok, _, err := store.CreateToken(context.Background(), "test-"+string(r), r, "test county")
@@ -194,5 +227,21 @@ func hostYAML(name, url string, limit int, labels ...string) string {
 // auditYAML is the configuration of an enabled audit log with fresh keys.
 func auditYAML(t testing.TB) string {
 	t.Helper()
-	return "audit:\n  enabled: false\n"
+	hmacKey := make([]byte, 32)
+	seed := make([]byte, ed25519.SeedSize)
+	_, _ = rand.Read(hmacKey)
+	_, _ = rand.Read(seed)
+	return fmt.Sprintf("audit:\n  enabled: true\n  hmac_key: %s\n  checkpoint_key: %s\n  checkpoint_every: 1s\n",
+		hex.EncodeToString(hmacKey), hex.EncodeToString(seed))
+}
+
+// auditPublicKey derives the checkpoint public key from auditYAML's text.
+func auditPublicKey(t testing.TB, yaml string) ed25519.PublicKey {
+	t.Helper()
+	_, rest, _ := strings.Cut(yaml, "checkpoint_key: ")
+	seed, err := hex.DecodeString(strings.Fields(rest)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/config"
 	"github.com/soteai/gateway/assist/httpapi"
@@ -17,6 +16,8 @@ import (
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/models/ollama"
+	"github.com/soteai/gateway/retrieval"
+	"github.com/soteai/gateway/retrieval/pgstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -47,28 +48,44 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		DialTimeout:           cfg.Limits.UpstreamDialTimeout,
 		ResponseHeaderTimeout: cfg.Limits.UpstreamHeaderTimeout,
 	})
-	pool := models.NewPool(hostConfigs(cfg), oc, poolOptions(cfg), log)
+	pool := models.NewPool(cfg.PoolHosts(), oc, cfg.PoolOptions(), log)
 	pool.Start(ctx)
 	defer pool.Close()
 
 	m := metrics.New(pool.Stats)
-	auditor, closeAudit, err := newAuditor(ctx, cfg, db, log)
+	auditLog, err := newAuditor(ctx, cfg, db, log)
 	if err != nil {
 		return err
 	}
-	defer closeAudit()
+	var auditor relay.Auditor
+	if auditLog != nil {
+		defer auditLog.Close()
+		auditor = relayAuditor{auditLog}
+	}
 
 	rl := &relay.Relay{Pool: pool, Transport: oc, Audit: auditor, Observe: m, Log: log, AuditTimeout: 10 * time.Second}
+	rs, err := retrieval.New(retrieval.Config{
+		Store:        pgstore.New(db),
+		Embedder:     &ollama.Service{Pool: pool, Client: oc},
+		DefaultModel: cfg.Models.Embedding,
+		Index:        retrieval.IndexParams{M: cfg.Retrieval.HNSWM, EfConstruction: cfg.Retrieval.HNSWEfConstruction, EfSearch: cfg.Retrieval.HNSWEfSearch},
+		Parse:        retrieval.ParseOptions{MaxBytes: cfg.Retrieval.MaxDocumentBytes, PDF: retrieval.PDFToText{}},
+		Logger:       log,
+	})
+	if err != nil {
+		return err
+	}
 	store := auth.NewStore(db)
 	deps := httpapi.Deps{
-		Pool:     pool,
-		Ollama:   oc,
-		Relay:    rl,
-		Verifier: auth.NewVerifier(store, cfg.Auth.CacheTTL, cfg.Auth.OllamaMaxSkew, nil),
-		Metrics:  m,
-		Log:      log,
-		Ready:    db.Ping,
-		Version:  version,
+		Pool:      pool,
+		Ollama:    oc,
+		Relay:     rl,
+		Verifier:  auth.NewVerifier(store, cfg.Auth.CacheTTL, cfg.Auth.OllamaMaxSkew, nil),
+		Metrics:   m,
+		Log:       log,
+		Retrieval: rs,
+		Ready:     db.Ping,
+		Version:   version,
 	}
 	opts := httpapi.Options{
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
@@ -76,7 +93,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
 		IdleTimeout:       cfg.Limits.IdleTimeout,
 	}
-	srv, err := httpapi.Listen(cfg.Listen, httpapi.New(deps, opts), opts, cfg.TLS.CertFile, cfg.TLS.KeyFile)
+	srv, err := httpapi.Listen(cfg.Listen, httpapi.New(deps, opts), opts, cfg.TLS.CertFile, cfg.TLS.KeyFile, log)
 	if err != nil {
 		return err
 	}
@@ -107,28 +124,4 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
-func hostConfigs(cfg *config.Config) []models.HostConfig {
-	out := make([]models.HostConfig, 0, len(cfg.Hosts))
-	for _, h := range cfg.Hosts {
-		out = append(out, models.HostConfig{Name: h.Name, URL: h.URL, Labels: h.Labels, MaxConcurrent: h.MaxConcurrent})
-	}
-	return out
-}
-
-func poolOptions(cfg *config.Config) models.Options {
-	o := models.Options{
-		HealthInterval:   cfg.Health.Interval,
-		ProbeTimeout:     cfg.Health.ProbeTimeout,
-		BreakerThreshold: cfg.Health.BreakerThreshold,
-		BreakerCooldown:  cfg.Health.BreakerCooldown,
-		MaxAttempts:      cfg.Limits.MaxAttempts,
-	}
-	for p, q := range map[assist.Priority]config.Queue{
-		assist.PriorityRealtime: cfg.Queues.Realtime, assist.PriorityInteractive: cfg.Queues.Interactive, assist.PriorityBatch: cfg.Queues.Batch,
-	} {
-		o.QueueLimit[p], o.QueueTimeout[p] = q.Limit, q.Timeout
-	}
-	return o
 }

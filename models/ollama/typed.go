@@ -19,15 +19,16 @@ type Service struct {
 }
 
 // Embed returns one vector per input and the digest of the model that made
-// them. It runs at batch priority.
-func (s *Service) Embed(ctx context.Context, model string, inputs []string) ([][]float32, string, error) {
+// them, scheduled at priority prio (batch for indexing, interactive for a
+// search someone waits for).
+func (s *Service) Embed(ctx context.Context, prio assist.Priority, model string, inputs []string) ([][]float32, string, error) {
 	const op = "ollama.Embed"
 	body, err := json.Marshal(newEmbedRequest(model, inputs))
 	if err != nil {
 		return nil, "", assist.E(op, err)
 	}
 	var out EmbedResponse
-	digest, err := s.call(ctx, op, models.Call{Model: model, Priority: assist.PriorityBatch, Path: "/api/embed", Body: body}, &out)
+	digest, err := s.call(ctx, op, models.Call{Model: model, Priority: prio, Path: "/api/embed", Body: body}, &out)
 	if err != nil {
 		return nil, "", err
 	}

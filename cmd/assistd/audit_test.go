@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
+)
+
+// tcpProxy forwards a port to the database; Stop cuts every connection and
+// refuses new ones, as a database outage would; Start serves again.
+type tcpProxy struct {
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newTCPProxy(t testing.TB, target string) *tcpProxy {
+	p := &tcpProxy{target: target}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	t.Cleanup(p.Stop)
+	return p
+}
+
+func (p *tcpProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+func (p *tcpProxy) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *tcpProxy) Start(t testing.TB) {
+	var ln net.Listener
+	var err error
+	for range 50 { // the port may linger briefly after Stop
+		if ln, err = net.Listen("tcp", p.addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.serve(ln)
+}
+
+func TestAuditFailClosedAndRecovers(t *testing.T) {
+	ay := auditYAML(t)
+	// The gateway reaches the database through a proxy the test can cut.
+	u, err := url.Parse(startDBURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newTCPProxy(t, u.Host)
+	g := startGatewayWithDB(t, u, proxy.addr, hostYAML("h1", ollamaURL(t), 4), ay+"database:\n  max_conns: 8\n")
+	ctx := context.Background()
+
+	gen := func(stream bool) (int, string) {
+		body := fmt.Sprintf(`{"model":%q,"prompt":%q,"stream":%v,"options":{"num_predict":6}}`, testModel(), promptMarker, stream)
+		resp := g.do(t, assist.RoleClinician, "POST", "/api/generate", body, "X-Sote-Patient", hetuExample)
+		return resp.StatusCode, readAll(t, resp)
+	}
+	served := 0
+	for _, stream := range []bool{false, true, false, true} {
+		status, body := gen(stream)
+		if status != 200 || !strings.Contains(body, `"done":true`) {
+			t.Fatalf("before the outage: %d %s", status, body)
+		}
+		served++
+	}
+
+	proxy.Stop()
+	for _, stream := range []bool{false, true, false} {
+		status, body := gen(stream)
+		if status != 503 || !strings.Contains(body, `"kind":"unavailable"`) || strings.Contains(body, `"response"`) {
+			t.Fatalf("during the outage: want 503 unavailable and no output, got %d %s", status, body)
+		}
+	}
+
+	proxy.Start(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, body := gen(false)
+		if status == 200 {
+			served++
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway did not recover after the database returned: %d %s", status, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	status, body := gen(true)
+	if status != 200 || !strings.Contains(body, `"done":true`) {
+		t.Fatalf("stream after recovery: %d %s", status, body)
+	}
+	served++
+
+	// Every served answer has its record; streams have start and end.
+	var outputs, starts, ends int
+	err = g.DB.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'ai.output' AND outcome = 'ok'),
+		count(*) FILTER (WHERE kind = 'ai.stream.start'), count(*) FILTER (WHERE kind = 'ai.stream.end' AND outcome = 'ok')
+		FROM audit_records`).Scan(&outputs, &starts, &ends)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outputs+ends != served || starts != ends {
+		t.Fatalf("records: %d outputs, %d stream starts, %d stream ends for %d served answers", outputs, starts, ends, served)
+	}
+	var clear int
+	if err := g.DB.QueryRow(ctx, `SELECT count(*) FROM audit_records WHERE patient IS NULL`).Scan(&clear); err != nil {
+		t.Fatal(err)
+	}
+	if clear != 0 {
+		t.Fatalf("%d records lack the patient pseudonym", clear)
+	}
+	rep, err := audit.VerifyDB(ctx, g.DB, audit.VerifyOptions{PublicKey: auditPublicKey(t, ay)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Fatalf("the live audit log does not verify: %v", rep.Findings)
+	}
+}
