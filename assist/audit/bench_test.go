@@ -20,10 +20,17 @@ import (
 // concurrent callers (group commit), and each caller's latency.
 //
 //	go test ./assist/audit -run '^$' -bench Append64Writers -benchtime 20000x
-func BenchmarkAppend64Writers(b *testing.B) {
+func BenchmarkAppend64Writers(b *testing.B) { benchAppend64(b, nil) }
+
+// BenchmarkAppend64WritersContent adds encrypted content storage.
+func BenchmarkAppend64WritersContent(b *testing.B) {
+	benchAppend64(b, func(o *Options) { o.ContentKey, o.Retention = make([]byte, 32), time.Hour })
+}
+
+func benchAppend64(b *testing.B, mod func(*Options)) {
 	ctx := context.Background()
 	db, _ := pgtest.NewPool(b, Migrations)
-	l := openTestLog(b, db, nil)
+	l := openTestLog(b, db, mod)
 	const writers = 64
 	var next atomic.Int64
 	lat := make([][]time.Duration, writers)

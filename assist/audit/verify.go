@@ -76,10 +76,15 @@ type Report struct {
 	KeyID    string        `json:"key_id"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	Findings []Finding     `json:"findings"`
+	// Omitted counts findings left out beyond MaxFindings.
+	Omitted int `json:"omitted,omitempty"`
 }
 
+// MaxFindings bounds the findings a report lists.
+const MaxFindings = 10000
+
 // OK reports whether nothing was found wrong.
-func (r *Report) OK() bool { return len(r.Findings) == 0 }
+func (r *Report) OK() bool { return len(r.Findings) == 0 && r.Omitted == 0 }
 
 // Source yields what Verify checks. Records are given in stored order
 // (seq order for the database, file order for an export). fn may keep r
@@ -416,6 +421,10 @@ func (v *verifier) finish() *Report {
 		if f.CheckpointSize == 0 && f.Seq > 0 && f.Seq-1 < rep.VerifiedSize {
 			rep.VerifiedSize = f.Seq - 1
 		}
+	}
+	if len(rep.Findings) > MaxFindings {
+		rep.Omitted = len(rep.Findings) - MaxFindings
+		rep.Findings = rep.Findings[:MaxFindings]
 	}
 	return rep
 }

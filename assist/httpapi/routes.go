@@ -63,4 +63,21 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	registerRetrievalRoutes(e, d.Retrieval, authn, lim)
 	// --- end retrieval ---
 
+	// --- Medication risk (risk.go): rule-based flags, CDS Hooks 2.0. ---
+	// POST /v1/risk/assess        service, clinician, risk_reviewer, admin (JSON list or FHIR Bundle)
+	// GET  /v1/risk/kb            service, clinician, risk_reviewer, admin (?include=rules for review)
+	// GET  /cds-services          service, clinician, risk_reviewer, admin (CDS Hooks discovery)
+	// POST /cds-services/:id      service, clinician, risk_reviewer, admin (medication-risk, medication-risk-select)
+	registerRiskRoutes(e, d.Risk, authn, lim)
+	// --- end medication risk ---
+
+	// --- Audit log (audit.go): review API with Merkle proofs. ---
+	// GET  /v1/audit/records                 risk_reviewer, admin (filters in the query; never the patient)
+	// POST /v1/audit/records/search          risk_reviewer, admin (JSON filters, patient identifier allowed)
+	// GET  /v1/audit/records/:seq            risk_reviewer, admin (record + inclusion proof + checkpoint)
+	// POST /v1/audit/records/:seq/review     clinician, interpreter, service, admin (accepted/edited/rejected)
+	// GET  /v1/audit/checkpoints/latest      risk_reviewer, admin
+	// GET  /v1/audit/consistency?from=&to=   risk_reviewer, admin
+	registerAuditRoutes(e, d.Audit, authn, lim)
+	// --- end audit log ---
 }

@@ -32,6 +32,12 @@ type Deps struct {
 	Version string
 	// Retrieval serves /v1/retrieval; nil leaves those routes out.
 	Retrieval Retrieval
+	// Risk serves /v1/risk and /cds-services (risk.go); nil leaves those
+	// routes out.
+	Risk *RiskDeps
+	// Audit serves /v1/audit (audit.go); nil (auditing disabled) leaves
+	// those routes out.
+	Audit AuditLog
 }
 
 // Options are the HTTP server's limits.

@@ -203,7 +203,7 @@ deleted too. The exit status is non-zero when anything is wrong.`,
 				printReport(cmd.OutOrStdout(), where, rep)
 			}
 			if !rep.OK() {
-				return fmt.Errorf("audit verification failed: %d finding(s)", len(rep.Findings))
+				return fmt.Errorf("audit verification failed: %d finding(s)", len(rep.Findings)+rep.Omitted)
 			}
 			return nil
 		},
@@ -254,9 +254,12 @@ func printReport(w io.Writer, where string, rep *audit.Report) {
 		fmt.Fprintln(w, "OK: no tampering found")
 		return
 	}
-	fmt.Fprintf(w, "FAILED: %d finding(s)\n", len(rep.Findings))
+	fmt.Fprintf(w, "FAILED: %d finding(s)\n", len(rep.Findings)+rep.Omitted)
 	for _, f := range rep.Findings {
 		fmt.Fprintf(w, "  %s\n", f)
+	}
+	if rep.Omitted > 0 {
+		fmt.Fprintf(w, "  … and %d more\n", rep.Omitted)
 	}
 }
 

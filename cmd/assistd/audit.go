@@ -8,8 +8,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/config"
+	"github.com/soteai/gateway/assist/httpapi"
 	"github.com/soteai/gateway/assist/relay"
 )
 
@@ -95,5 +97,35 @@ func (a relayAuditor) Record(ctx context.Context, r relay.Record) (int64, error)
 	}
 	ev.Output = r.Output
 	rcpt, err := a.log.Append(ctx, ev)
+	return rcpt.Seq, err
+}
+
+// riskAuditor records medication risk assessments.
+type riskAuditor struct{ log *audit.Log }
+
+var _ httpapi.RiskAuditor = riskAuditor{}
+
+func (a riskAuditor) RecordRisk(ctx context.Context, r httpapi.RiskAudit) (int64, error) {
+	attrs := map[string]string{"kb_version": r.KBVersion, "route": r.Route, "status": strconv.Itoa(r.Status),
+		"flags": strconv.Itoa(r.Flags), "high_flags": strconv.Itoa(r.HighFlags)}
+	if r.Hook != "" {
+		attrs["hook"] = r.Hook
+	}
+	if r.Summary != "" {
+		attrs["summary"] = r.Summary
+	}
+	rcpt, err := a.log.Append(ctx, audit.Event{
+		Kind:      audit.KindRiskAssess,
+		RequestID: r.RequestID,
+		Actor:     r.Actor,
+		Task:      assist.TaskRiskAssess,
+		Patient:   r.PatientRef,
+		Input:     r.Input,
+		Output:    r.Output,
+		Latency:   r.Latency,
+		Outcome:   audit.Outcome(r.Outcome),
+		ErrorKind: r.ErrorKind,
+		Attrs:     attrs,
+	})
 	return rcpt.Seq, err
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/models/ollama/ollamatest"
 )
 
 // bearer adds a bearer token to every request.
@@ -162,11 +163,8 @@ func writeOllamaKey(t *testing.T, home string) string {
 }
 
 func TestOllamaCLIWithKeys(t *testing.T) {
-	bin := os.Getenv("TEST_OLLAMA_BIN")
+	bin := ollamatest.Bin(t)
 	g := startGateway(t, hostYAML("h1", ollamaURL(t), 4), "")
-	if bin == "" {
-		t.Fatal("TEST_OLLAMA_BIN is not set (make test sets it)")
-	}
 	registered, unregistered := t.TempDir(), t.TempDir()
 	pub := writeOllamaKey(t, registered)
 	writeOllamaKey(t, unregistered)

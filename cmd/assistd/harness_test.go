@@ -24,6 +24,7 @@ import (
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
+	"github.com/soteai/gateway/models/ollama/ollamatest"
 	"github.com/soteai/gateway/retrieval/pgstore"
 )
 
@@ -55,25 +56,12 @@ type gateway struct {
 	stop   func()
 }
 
-// ollamaURL returns TEST_OLLAMA_URL, skipping locally and failing under CI.
-func ollamaURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("TEST_OLLAMA_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TEST_OLLAMA_URL is not set: the real Ollama server is required under CI=true (run via make test)")
-		}
-		t.Skip("TEST_OLLAMA_URL is not set; run `make test` to start the real Ollama server")
-	}
-	return u
-}
+// ollamaURL is the stack's real Ollama server (skips locally without it,
+// fails under CI=true).
+func ollamaURL(t testing.TB) string { return ollamatest.URL(t) }
 
-func testModel() string {
-	if m := os.Getenv("TEST_OLLAMA_MODEL"); m != "" {
-		return m
-	}
-	return "tiny"
-}
+// testModel is the model the stack's Ollama serves.
+func testModel() string { return os.Getenv(ollamatest.EnvModel) }
 
 // migrationSets are the migrations the gateway needs.
 func migrationSets() []pgdb.MigrationSet {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/config"
 	"github.com/soteai/gateway/assist/httpapi"
@@ -18,6 +19,7 @@ import (
 	"github.com/soteai/gateway/models/ollama"
 	"github.com/soteai/gateway/retrieval"
 	"github.com/soteai/gateway/retrieval/pgstore"
+	"github.com/soteai/gateway/risk"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -57,10 +59,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	kb, err := risk.DefaultKB()
+	if err != nil {
+		return fmt.Errorf("medication risk knowledge base: %w", err)
+	}
+	riskDeps := &httpapi.RiskDeps{KB: kb, Now: time.Now}
 	var auditor relay.Auditor
 	if auditLog != nil {
 		defer auditLog.Close()
 		auditor = relayAuditor{auditLog}
+		riskDeps.Audit = riskAuditor{auditLog}
 	}
 
 	rl := &relay.Relay{Pool: pool, Transport: oc, Audit: auditor, Observe: m, Log: log, AuditTimeout: 10 * time.Second}
@@ -75,6 +83,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if cfg.Models.Chat != "" {
+		riskDeps.Summary = chatGenerator{svc: &ollama.Service{Pool: pool, Client: oc}, model: cfg.Models.Chat}
+	}
 	store := auth.NewStore(db)
 	deps := httpapi.Deps{
 		Pool:      pool,
@@ -84,6 +95,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Metrics:   m,
 		Log:       log,
 		Retrieval: rs,
+		Risk:      riskDeps,
 		Ready:     db.Ping,
 		Version:   version,
 	}
@@ -118,6 +130,20 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
+}
+
+// chatGenerator writes the optional AI summaries of medication risk flags
+// with the configured chat model, at interactive priority.
+type chatGenerator struct {
+	svc   *ollama.Service
+	model string
+}
+
+var _ risk.Generator = chatGenerator{}
+
+func (g chatGenerator) Generate(ctx context.Context, prompt string) (string, error) {
+	out, err := g.svc.Generate(ctx, g.model, "", prompt, assist.PriorityInteractive, nil)
+	return out.Text, err
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

@@ -1,0 +1,302 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/risk"
+	"github.com/soteai/gateway/risk/cdshooks"
+	"github.com/soteai/gateway/risk/fhirin"
+)
+
+// RiskAudit is one medication risk assessment to record (audit kind
+// "risk.assess"), successful or refused.
+type RiskAudit struct {
+	RequestID string
+	Actor     assist.Actor
+	Route     string // "/v1/risk/assess" or "/cds-services/:id"
+	Hook      string // CDS Hooks hook, when the call came through CDS Hooks
+	// PatientRef is the clear patient reference from the request (the
+	// X-Sote-Patient header, the FHIR Patient id or the CDS Hooks
+	// patientId); the auditor pseudonymises it.
+	PatientRef string
+	KBVersion  string
+	Input      []byte // exact request body
+	Output     []byte // exact response body (nil for refusals)
+	Flags      int
+	HighFlags  int
+	Summary    string // "", "ai" (an AI summary was released) or "failed"
+	Latency    time.Duration
+	Outcome    string // "ok" or "error"
+	ErrorKind  assist.Kind
+	Status     int
+}
+
+// RiskAuditor durably records an assessment and returns its sequence
+// number. Errors: unavailable when the log cannot be written.
+type RiskAuditor interface {
+	RecordRisk(ctx context.Context, r RiskAudit) (int64, error)
+}
+
+// RiskDeps is what the medication risk routes need.
+type RiskDeps struct {
+	KB *risk.KB
+	// Audit records every assessment; nil only when auditing is disabled
+	// by configuration.
+	Audit RiskAuditor
+	// Summary writes the optional plain-language summary (?summary=true);
+	// nil makes such requests fail with kind unavailable.
+	Summary risk.Generator
+	// Now is the clock used for ages from FHIR birth dates; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+func (d *RiskDeps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// riskRoles may use every medication risk route.
+var riskRoles = []assist.Role{assist.RoleService, assist.RoleClinician, assist.RoleRiskReviewer, assist.RoleAdmin}
+
+// registerRiskRoutes adds the medication risk API and the CDS Hooks
+// service. It registers nothing when d is nil (a gateway without the risk
+// engine).
+func registerRiskRoutes(e *echo.Echo, d *RiskDeps, authn echo.MiddlewareFunc, limit int64) {
+	if d == nil || d.KB == nil {
+		return
+	}
+	g := e.Group("", authn)
+	g.POST("/v1/risk/assess", riskAssess(d, limit), allow(riskRoles...))
+	g.GET("/v1/risk/kb", riskKB(d), allow(riskRoles...))
+	g.GET("/cds-services", cdsDiscovery(), allow(riskRoles...))
+	g.POST("/cds-services/:id", cdsService(d, limit), allow(riskRoles...))
+}
+
+// riskAssessResponse is the body of POST /v1/risk/assess.
+type riskAssessResponse struct {
+	risk.Result
+	// Skipped lists FHIR resources that were not used (FHIR input only).
+	Skipped []fhirin.Skipped `json:"skipped,omitempty"`
+	// Summary is the optional AI-written summary (?summary=true).
+	Summary      *risk.Summary `json:"summary,omitempty"`
+	SummaryError *errorBody    `json:"summary_error,omitempty"`
+}
+
+type errorBody struct {
+	Kind    assist.Kind `json:"kind"`
+	Message string      `json:"message"`
+}
+
+// riskAssess: POST /v1/risk/assess. The body is a risk.Input (JSON) or a
+// FHIR R4 Bundle (Content-Type application/fhir+json, or any JSON object
+// with "resourceType"). ?lang=fi|en picks the summary language and
+// ?summary=true asks for the AI summary. The X-Sote-Audit-Seq header
+// carries the audit record's sequence number.
+func riskAssess(d *RiskDeps, limit int64) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		rec := RiskAudit{Route: "/v1/risk/assess", KBVersion: d.KB.Version(), PatientRef: c.Request().Header.Get("X-Sote-Patient")}
+		body, err := readBody(c, limit)
+		if err != nil {
+			return err
+		}
+		rec.Input = body
+		in, skipped, patientRef, err := decodeRiskInput(c, body, d.now())
+		if err != nil {
+			return d.refuse(c, rec, start, err)
+		}
+		if rec.PatientRef == "" {
+			rec.PatientRef = patientRef
+		}
+		res, err := risk.Assess(d.KB, in)
+		if err != nil {
+			return d.refuse(c, rec, start, err)
+		}
+		resp := riskAssessResponse{Result: res, Skipped: skipped}
+		if want, _ := strconv.ParseBool(c.QueryParam("summary")); want {
+			if d.Summary == nil {
+				return d.refuse(c, rec, start, assist.E(assist.KindUnavailable, "httpapi.riskAssess", "AI summaries are not configured on this gateway"))
+			}
+			s, err := risk.Summarize(c.Request().Context(), d.Summary, d.KB, res, langOf(c))
+			if err != nil {
+				if errors.Is(c.Request().Context().Err(), context.Canceled) {
+					return err
+				}
+				rec.Summary = "failed"
+				resp.SummaryError = &errorBody{Kind: assist.KindOf(err), Message: assist.MessageOf(err)}
+			} else {
+				if s.AIGenerated {
+					rec.Summary = "ai"
+				}
+				resp.Summary = &s
+			}
+		}
+		return d.release(c, rec, start, res, resp)
+	}
+}
+
+// decodeRiskInput reads a risk.Input or a FHIR Bundle.
+func decodeRiskInput(c echo.Context, body []byte, now time.Time) (risk.Input, []fhirin.Skipped, string, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return risk.Input{}, nil, "", assist.Errorf(assist.KindInvalid, "the request body is empty; send a medication list (JSON) or a FHIR Bundle")
+	}
+	isFHIR := false
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "application/fhir+json" {
+			isFHIR = true
+		}
+	}
+	if !isFHIR {
+		var probe struct {
+			ResourceType string `json:"resourceType"`
+		}
+		if err := json.Unmarshal(body, &probe); err != nil {
+			return risk.Input{}, nil, "", jsonError(err)
+		}
+		isFHIR = probe.ResourceType != ""
+	}
+	if isFHIR {
+		p, err := fhirin.ParseBundle(body, now)
+		if err != nil {
+			return risk.Input{}, nil, "", err
+		}
+		if len(p.Input.Drugs) == 0 {
+			return risk.Input{}, nil, "", assist.Errorf(assist.KindInvalid, "the bundle has no current MedicationRequest or MedicationStatement that could be used (%d resources skipped)", len(p.Skipped))
+		}
+		return p.Input, p.Skipped, strings.TrimPrefix(p.PatientRef, "Patient/"), nil
+	}
+	var in risk.Input
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			return risk.Input{}, nil, "", assist.Errorf(assist.KindInvalid, "unknown field %s in the request body", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return risk.Input{}, nil, "", jsonError(err)
+	}
+	return in, nil, "", nil
+}
+
+// riskKB: GET /v1/risk/kb. It reports the loaded knowledge-base version
+// and counts; ?include=rules adds the rules, classes, drugs and sources
+// for review by the risk-management group.
+func riskKB(d *RiskDeps) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		body := map[string]any{"version": d.KB.Version(), "info": d.KB.Info(), "sources": d.KB.Sources()}
+		if c.QueryParam("include") == "rules" {
+			body["rules"] = d.KB.Rules()
+			body["classes"] = d.KB.Classes()
+			body["drugs"] = d.KB.Drugs()
+		}
+		return c.JSON(http.StatusOK, body)
+	}
+}
+
+// cdsDiscovery: GET /cds-services (CDS Hooks 2.0 discovery).
+func cdsDiscovery() echo.HandlerFunc {
+	d := cdshooks.Discovery()
+	return func(c echo.Context) error { return c.JSON(http.StatusOK, d) }
+}
+
+// cdsService: POST /cds-services/{id} for order-sign (medication-risk)
+// and order-select (medication-risk-select). Cards are in Finnish unless
+// ?lang=en or Accept-Language prefers English.
+func cdsService(d *RiskDeps, limit int64) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		rec := RiskAudit{Route: "/cds-services/:id", KBVersion: d.KB.Version()}
+		body, err := readBody(c, limit)
+		if err != nil {
+			return err
+		}
+		rec.Input = body
+		req, err := cdshooks.ParseRequest(body, c.Param("id"))
+		if err != nil {
+			if assist.KindOf(err) == assist.KindNotFound {
+				return err // no such service: nothing was assessed
+			}
+			return d.refuse(c, rec, start, err)
+		}
+		rec.Hook, rec.PatientRef = req.Hook, req.Context.PatientID
+		resp, res, err := cdshooks.Evaluate(d.KB, req, d.now(), cdshooks.CardOptions{Lang: langOf(c)})
+		if err != nil {
+			return d.refuse(c, rec, start, err)
+		}
+		return d.release(c, rec, start, res, resp)
+	}
+}
+
+// release records the assessment and only then sends the response: no
+// assessment is served unrecorded.
+func (d *RiskDeps) release(c echo.Context, rec RiskAudit, start time.Time, res risk.Result, resp any) error {
+	out, err := json.Marshal(resp)
+	if err != nil {
+		return assist.E(assist.KindInternal, "httpapi.riskRelease", "internal error", err)
+	}
+	rec.Output, rec.Outcome, rec.Status = out, "ok", http.StatusOK
+	for _, f := range res.Flags {
+		rec.Flags++
+		if f.Severity == risk.SeverityHigh {
+			rec.HighFlags++
+		}
+	}
+	seq, err := d.record(c, rec, start)
+	if err != nil {
+		return err
+	}
+	if seq > 0 {
+		c.Response().Header().Set("X-Sote-Audit-Seq", strconv.FormatInt(seq, 10))
+	}
+	c.Response().Header().Set("X-Sote-Risk-KB", d.KB.Version())
+	return c.JSONBlob(http.StatusOK, out)
+}
+
+// refuse records a refused assessment (best effort) and returns err.
+func (d *RiskDeps) refuse(c echo.Context, rec RiskAudit, start time.Time, err error) error {
+	rec.Outcome, rec.ErrorKind, rec.Status = "error", assist.KindOf(err), Status(assist.KindOf(err))
+	_, _ = d.record(c, rec, start)
+	return err
+}
+
+func (d *RiskDeps) record(c echo.Context, rec RiskAudit, start time.Time) (int64, error) {
+	if d.Audit == nil {
+		return 0, nil
+	}
+	rec.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	rec.Actor = actorOf(c)
+	rec.Latency = time.Since(start)
+	seq, err := d.Audit.RecordRisk(c.Request().Context(), rec)
+	if err != nil {
+		return 0, assist.E(assist.KindUnavailable, "httpapi.riskAudit", "the audit log cannot be written; the assessment was not released", err)
+	}
+	return seq, nil
+}
+
+// langOf picks "en" when ?lang=en or Accept-Language prefers English,
+// else Finnish.
+func langOf(c echo.Context) string {
+	switch strings.ToLower(c.QueryParam("lang")) {
+	case "en":
+		return "en"
+	case "fi":
+		return "fi"
+	}
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(c.Request().Header.Get("Accept-Language"))), "en") {
+		return "en"
+	}
+	return "fi"
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
+)
+
+// TestRiskThroughGateway assesses a medication list and answers a CDS Hooks
+// order-sign call through the running gateway, each audited with the
+// knowledge-base version; the AI summary runs on the real Ollama.
+func TestRiskThroughGateway(t *testing.T) {
+	ay := auditYAML(t)
+	g := startGateway(t, hostYAML("h1", ollamaURL(t), 2), ay+"models:\n  chat: "+testModel()+"\n")
+	ctx := context.Background()
+	list := `{"drugs":[{"name":"Eliquis 5 mg"},{"name":"Burana 400 mg"},{"atc":"N05BA04"}],"patient":{"age":82,"egfr":35,"conditions":["I48.9"],"falls":true}}`
+	resp := g.do(t, assist.RoleService, "POST", "/v1/risk/assess", list, "X-Sote-Patient", hetuExample)
+	body := readAll(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"rule_id":"DDI-BLEED-01"`) {
+		t.Fatalf("assess: %d %s", resp.StatusCode, body)
+	}
+	seq, err := strconv.ParseInt(resp.Header.Get("X-Sote-Audit-Seq"), 10, 64)
+	if err != nil {
+		t.Fatalf("no audit sequence header: %v", resp.Header)
+	}
+	var kind, kbVersion string
+	var patient []byte
+	if err := g.DB.QueryRow(ctx, `SELECT kind, attrs->>'kb_version', patient FROM audit_records WHERE seq = $1`, seq).Scan(&kind, &kbVersion, &patient); err != nil {
+		t.Fatal(err)
+	}
+	if kind != string(audit.KindRiskAssess) || kbVersion == "" || !strings.Contains(body, kbVersion) || len(patient) != 32 {
+		t.Fatalf("audit record: kind %s kb %q patient %d bytes", kind, kbVersion, len(patient))
+	}
+
+	// The tiny test model writes nonsense: the summary checker must refuse
+	// it, and the flags are still returned.
+	resp = g.do(t, assist.RoleClinician, "POST", "/v1/risk/assess?summary=true&lang=fi", list)
+	body = readAll(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"summary_error"`) || strings.Contains(body, `"ai_generated":true`) {
+		t.Fatalf("summary from a nonsense model must be refused, flags kept: %d %.600s", resp.StatusCode, body)
+	}
+
+	resp = g.do(t, assist.RoleService, "GET", "/cds-services", "")
+	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `"medication-risk"`) {
+		t.Fatalf("discovery: %d %s", resp.StatusCode, body)
+	}
+	req, err := os.ReadFile("../../risk/cdshooks/testdata/order_sign_request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp = g.do(t, assist.RoleService, "POST", "/cds-services/medication-risk", string(req))
+	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `"cards"`) || !strings.Contains(body, `"indicator"`) {
+		t.Fatalf("order-sign: %d %s", resp.StatusCode, body)
+	}
+	resp = g.do(t, assist.RoleService, "POST", "/cds-services/medication-risk", `{"hook":"order-sign"`)
+	if body := readAll(t, resp); resp.StatusCode != 400 {
+		t.Fatalf("malformed CDS Hooks request: %d %s", resp.StatusCode, body)
+	}
+	rep, err := audit.VerifyDB(ctx, g.DB, audit.VerifyOptions{PublicKey: auditPublicKey(t, ay)})
+	if err != nil || !rep.OK() {
+		t.Fatalf("audit log: %v %v", err, rep)
+	}
+}

@@ -1,0 +1,180 @@
+package risk
+
+// Result is the outcome of one assessment. Same knowledge base and same
+// input give the same Result, in the same order.
+type Result struct {
+	// KBVersion identifies the knowledge base that produced the flags.
+	KBVersion string `json:"kb_version"`
+	// Drugs reports how each input medicine was resolved, in input order.
+	Drugs  []ResolvedDrug `json:"drugs"`
+	Kidney Kidney         `json:"kidney"`
+	// ACBTotal is the anticholinergic burden score of the list (distinct
+	// substances); FRIDCount the number of distinct fall-risk-increasing
+	// substances.
+	ACBTotal  int `json:"acb_total"`
+	FRIDCount int `json:"frid_count"`
+	// Flags are ordered by severity (high first), category, rule id and
+	// the position of the first involved drug.
+	Flags []Flag `json:"flags"`
+	// Notes list what could not be assessed and why.
+	Notes []Note `json:"notes"`
+}
+
+// ResolvedDrug is one input medicine after resolution.
+type ResolvedDrug struct {
+	Index int    `json:"index"`         // position in Input.Drugs
+	Input string `json:"input"`         // the code or name as given
+	Ref   string `json:"ref,omitempty"` // echoed from the input
+	New   bool   `json:"new,omitempty"` // being started now
+	ATC   string `json:"atc,omitempty"` // resolved level-5 code; empty if unrecognised
+	// Method says how the code was found; Matched is the catalogue name
+	// that matched (for name look-ups).
+	Method  MatchMethod `json:"method"`
+	Matched string      `json:"matched,omitempty"`
+	// Known is true when the substance is in the catalogue (names, ACB
+	// score). Class-based rules still apply to well-formed codes that are
+	// not in the catalogue.
+	Known       bool     `json:"known"`
+	NameEN      string   `json:"name_en,omitempty"`
+	NameFI      string   `json:"name_fi,omitempty"`
+	ACB         int      `json:"acb"`
+	Classes     []string `json:"classes,omitempty"`
+	FRIDClasses []string `json:"frid_classes,omitempty"`
+}
+
+// DisplayName is the name to show: the catalogue name in lang, else the
+// input text or code.
+func (d ResolvedDrug) DisplayName(lang string) string {
+	switch {
+	case lang == "fi" && d.NameFI != "":
+		return d.NameFI
+	case d.NameEN != "":
+		return d.NameEN
+	case d.ATC != "":
+		return d.ATC
+	}
+	return d.Input
+}
+
+// Flag is one fired rule.
+type Flag struct {
+	// Key identifies the flag within a result: the rule id, plus ":" and
+	// the ATC group or substance for duplication rules that can fire more
+	// than once ("DUP-ATC4-01:M01AE").
+	Key         string        `json:"key"`
+	RuleID      string        `json:"rule_id"`
+	Category    Category      `json:"category"`
+	Severity    Severity      `json:"severity"`
+	Title       Text          `json:"title"`
+	Drugs       []FlagDrug    `json:"drugs"`
+	Basis       Basis         `json:"basis"`
+	Mechanism   string        `json:"mechanism"`
+	Explanation Text          `json:"explanation"`
+	Action      Text          `json:"action"`
+	Sources     []CitedSource `json:"sources"`
+}
+
+// FlagDrug is a medicine involved in a flag.
+type FlagDrug struct {
+	Index  int    `json:"index"`
+	ATC    string `json:"atc"`
+	NameEN string `json:"name_en"`
+	NameFI string `json:"name_fi"`
+	Ref    string `json:"ref,omitempty"`
+	New    bool   `json:"new,omitempty"`
+}
+
+// Name returns the drug name in lang.
+func (d FlagDrug) Name(lang string) string {
+	if lang == "fi" && d.NameFI != "" {
+		return d.NameFI
+	}
+	if d.NameEN != "" {
+		return d.NameEN
+	}
+	return d.ATC
+}
+
+// Basis records the patient facts and scores a flag rests on.
+type Basis struct {
+	Age        *int         `json:"age,omitempty"`
+	Kidney     *KidneyBasis `json:"kidney,omitempty"`
+	Conditions []string     `json:"conditions,omitempty"` // matched ICD-10 codes (dotless)
+	Falls      bool         `json:"falls,omitempty"`
+	ACBTotal   int          `json:"acb_total,omitempty"`
+	Count      int          `json:"count,omitempty"` // distinct substances counted
+	Group      string       `json:"group,omitempty"` // ATC group or substance (duplication)
+}
+
+// KidneyBasis is the kidney value a renal condition was tested against.
+type KidneyBasis struct {
+	Measure string  `json:"measure"` // "egfr" or "crcl"
+	Value   float64 `json:"value"`
+	// Substituted is true when the rule asks for CrCl but only eGFR was
+	// available.
+	Substituted bool `json:"substituted,omitempty"`
+}
+
+// CitedSource is a source with the section a rule cites.
+type CitedSource struct {
+	Source
+	Section string `json:"section,omitempty"`
+}
+
+// NoteReason classifies a "not assessable" or resolution note.
+type NoteReason string
+
+const (
+	NoteUnrecognisedDrug      NoteReason = "unrecognised_drug"
+	NoteNotInCatalogue        NoteReason = "not_in_catalogue"
+	NoteNameATCMismatch       NoteReason = "name_atc_mismatch"
+	NoteMissingKidneyFunction NoteReason = "missing_kidney_function"
+	NoteMissingAge            NoteReason = "missing_age"
+	NoteMissingConditions     NoteReason = "missing_conditions"
+	NoteMissingFallsHistory   NoteReason = "missing_falls_history"
+)
+
+// noteOrder is the display order of note reasons.
+var noteOrder = []NoteReason{
+	NoteUnrecognisedDrug, NoteNameATCMismatch, NoteNotInCatalogue, NoteMissingKidneyFunction,
+	NoteMissingAge, NoteMissingConditions, NoteMissingFallsHistory,
+}
+
+// Note says what could not be assessed, for which drugs and rules.
+type Note struct {
+	Reason  NoteReason `json:"reason"`
+	Message Text       `json:"message"`
+	Drugs   []int      `json:"drugs,omitempty"` // indexes into Result.Drugs
+	Rules   []string   `json:"rules,omitempty"` // rules not assessed
+}
+
+var noteMessages = map[NoteReason]Text{
+	NoteUnrecognisedDrug: {
+		EN: "Some medicines were not recognised; no rule was checked for them.",
+		FI: "Osaa lääkkeistä ei tunnistettu; niille ei tarkistettu yhtään sääntöä.",
+	},
+	NoteNameATCMismatch: {
+		EN: "The name given does not match the ATC code; the ATC code was used.",
+		FI: "Annettu nimi ei vastaa ATC-koodia; arvioinnissa käytettiin ATC-koodia.",
+	},
+	NoteNotInCatalogue: {
+		EN: "Some ATC codes are not in the drug catalogue: class rules were checked, but the anticholinergic score is unknown.",
+		FI: "Osa ATC-koodeista puuttuu lääkeluettelosta: ryhmäsäännöt tarkistettiin, mutta antikolinergistä kuormaa ei tunneta.",
+	},
+	NoteMissingKidneyFunction: {
+		EN: "Kidney function was not available (eGFR, or creatinine with age and sex); kidney-dependent rules were not assessed.",
+		FI: "Munuaisten toimintaa ei tiedetty (eGFR tai kreatiniini sekä ikä ja sukupuoli); munuaistoiminnasta riippuvia sääntöjä ei arvioitu.",
+	},
+	NoteMissingAge: {
+		EN: "Age was not given; age-dependent rules were not assessed.",
+		FI: "Ikää ei annettu; iästä riippuvia sääntöjä ei arvioitu.",
+	},
+	NoteMissingConditions: {
+		EN: "No diagnoses (ICD-10) were given; drug–disease rules were not assessed.",
+		FI: "Diagnooseja (ICD-10) ei annettu; lääke–sairaus-sääntöjä ei arvioitu.",
+	},
+	NoteMissingFallsHistory: {
+		EN: "History of falls was not given; fall-history rules were not assessed.",
+		FI: "Kaatumishistoriaa ei annettu; kaatumisiin perustuvia sääntöjä ei arvioitu.",
+	},
+}
