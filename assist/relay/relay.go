@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/soteai/gateway/assist"
@@ -169,6 +170,7 @@ func (r *Relay) whole(ctx context.Context, resp *models.Response, rec Record, re
 	}
 	res.Seq = seq
 	copyHeaders(w.Header(), resp.Header)
+	setSeq(w, seq)
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(out)
 	return res, nil
@@ -188,6 +190,7 @@ func (r *Relay) stream(ctx context.Context, c Call, resp *models.Response, rec R
 	res.Seq = seq
 
 	copyHeaders(w.Header(), resp.Header)
+	setSeq(w, seq)
 	w.WriteHeader(resp.Status)
 	h := sha256.New()
 	var last lastLine
@@ -284,6 +287,16 @@ func (r *Relay) record(ctx context.Context, rec Record) (int64, error) {
 func (r *Relay) tokens(model string, u usage) {
 	if r.Observe != nil {
 		r.Observe.Tokens(model, u.prompt, u.output, u.genSeconds)
+	}
+}
+
+// SeqHeader carries the audit record number of an answer (for streams,
+// the start record), so a client can link its review to it.
+const SeqHeader = "X-Sote-Audit-Seq"
+
+func setSeq(w Sink, seq int64) {
+	if seq > 0 {
+		w.Header().Set(SeqHeader, strconv.FormatInt(seq, 10))
 	}
 }
 

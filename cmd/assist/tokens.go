@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/auth"
 )
 
@@ -31,8 +32,13 @@ func newTokensCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			tok, c, err := auth.NewStore(db).CreateToken(cmd.Context(), args[0], r, org)
+			store := auth.NewStore(db)
+			tok, c, err := store.CreateToken(cmd.Context(), args[0], r, org)
 			if err != nil {
+				return err
+			}
+			if err := e.record(cmd.Context(), db, warnTo(cmd), credentialEvent(audit.KindTokenCreate, c)); err != nil {
+				_ = store.Revoke(cmd.Context(), c.ID) // never hand out a credential that is not on record
 				return err
 			}
 			if asJSON {
@@ -65,8 +71,13 @@ func newTokensCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			c, err := auth.NewStore(db).AddOllamaKey(cmd.Context(), args[0], r, org, string(key))
+			store := auth.NewStore(db)
+			c, err := store.AddOllamaKey(cmd.Context(), args[0], r, org, string(key))
 			if err != nil {
+				return err
+			}
+			if err := e.record(cmd.Context(), db, warnTo(cmd), credentialEvent(audit.KindTokenCreate, c)); err != nil {
+				_ = store.Revoke(cmd.Context(), c.ID)
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "registered %s (%s, role %s, %s)\n", c.ID, c.Name, c.Role, c.Fingerprint)
@@ -124,10 +135,25 @@ func newTokensCmd(e *env) *cobra.Command {
 			if err := auth.NewStore(db).Revoke(cmd.Context(), args[0]); err != nil {
 				return err
 			}
+			ev := audit.Event{Kind: audit.KindTokenRevoke, Outcome: audit.OutcomeOK, Attrs: map[string]string{"credential": args[0]}}
+			if err := e.record(cmd.Context(), db, warnTo(cmd), ev); err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
 			return nil
 		},
 	}
 	cmd.AddCommand(create, addKey, list, revoke)
 	return cmd
+}
+
+// credentialEvent describes an issued credential for the audit log.
+func credentialEvent(kind audit.EventKind, c auth.Credential) audit.Event {
+	return audit.Event{Kind: kind, Outcome: audit.OutcomeOK, Attrs: map[string]string{
+		"credential": c.ID, "credential_kind": c.Kind, "role": string(c.Role), "name": c.Name}}
+}
+
+// warnTo prints notes on the command's error stream.
+func warnTo(cmd *cobra.Command) func(string) {
+	return func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
 }

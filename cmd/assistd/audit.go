@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,47 +21,11 @@ func newAuditor(ctx context.Context, cfg *config.Config, db *pgxpool.Pool, log *
 		log.Warn("the audit log is disabled by configuration: AI output is served unrecorded")
 		return nil, nil
 	}
-	opts, err := auditOptions(cfg, log)
+	opts, err := cfg.AuditOptions(log)
 	if err != nil {
 		return nil, err
 	}
 	return audit.Open(ctx, db, opts)
-}
-
-// auditOptions reads the audit keys named by the configuration.
-func auditOptions(cfg *config.Config, log *slog.Logger) (audit.Options, error) {
-	a := cfg.Audit
-	hmacKey, err := config.Secret("audit.hmac_key", a.HMACKey, a.HMACKeyFile)
-	if err != nil {
-		return audit.Options{}, err
-	}
-	cpText, err := secretText(a.CheckpointKey, a.CheckpointKeyFile)
-	if err != nil {
-		return audit.Options{}, err
-	}
-	cpKey, err := audit.ParsePrivateKey(cpText)
-	if err != nil {
-		return audit.Options{}, err
-	}
-	opts := audit.Options{HMACKey: hmacKey, CheckpointKey: cpKey, Retention: a.Retention,
-		CheckpointEvery: a.CheckpointEvery, Logger: log}
-	if a.ContentKey != "" || a.ContentKeyFile != "" {
-		text, err := secretText(a.ContentKey, a.ContentKeyFile)
-		if err != nil {
-			return audit.Options{}, err
-		}
-		if opts.ContentKey, err = audit.ParseSymmetricKey(text); err != nil {
-			return audit.Options{}, err
-		}
-	}
-	return opts, nil
-}
-
-func secretText(inline, file string) ([]byte, error) {
-	if file != "" {
-		return os.ReadFile(file)
-	}
-	return []byte(inline), nil
 }
 
 // relayAuditor records the relay's events in the audit log.

@@ -167,3 +167,39 @@ func TestAuditFailClosedAndRecovers(t *testing.T) {
 		t.Fatalf("the live audit log does not verify: %v", rep.Findings)
 	}
 }
+
+// TestAuditReviewThroughGateway links a clinician's review to an answer by
+// the record number the gateway returned, and lets a risk reviewer find it
+// by patient with an inclusion proof.
+func TestAuditReviewThroughGateway(t *testing.T) {
+	ay := auditYAML(t)
+	g := startGateway(t, hostYAML("h1", ollamaURL(t), 2), ay)
+	body := fmt.Sprintf(`{"model":%q,"prompt":%q,"stream":false,"options":{"num_predict":4}}`, testModel(), promptMarker)
+	resp := g.do(t, assist.RoleClinician, "POST", "/api/generate", body, "X-Sote-Patient", hetuExample)
+	readAll(t, resp)
+	seq := resp.Header.Get("X-Sote-Audit-Seq")
+	if resp.StatusCode != 200 || seq == "" {
+		t.Fatalf("answer: %d, audit seq %q", resp.StatusCode, seq)
+	}
+	resp = g.do(t, assist.RoleClinician, "POST", "/v1/audit/records/"+seq+"/review", `{"outcome":"edited","edited_text":"Korjattu luonnos.","reason":"incomplete"}`)
+	if b := readAll(t, resp); resp.StatusCode != 201 || !strings.Contains(b, `"relates_to":`+seq) {
+		t.Fatalf("review: %d %s", resp.StatusCode, b)
+	}
+	resp = g.do(t, assist.RoleClinician, "GET", "/v1/audit/records/"+seq, "")
+	if b := readAll(t, resp); resp.StatusCode != 403 {
+		t.Fatalf("a clinician reading the audit log: %d %s", resp.StatusCode, b)
+	}
+	resp = g.do(t, assist.RoleRiskReviewer, "GET", "/v1/audit/records/"+seq, "")
+	if b := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(b, `"proof"`) || strings.Contains(b, hetuExample) {
+		t.Fatalf("record with proof: %d %s", resp.StatusCode, b)
+	}
+	resp = g.do(t, assist.RoleRiskReviewer, "POST", "/v1/audit/records/search", `{"patient":"`+hetuExample+`"}`)
+	b := readAll(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(b, `"seq":`+seq) || strings.Contains(b, hetuExample) {
+		t.Fatalf("search by patient: %d %s", resp.StatusCode, b)
+	}
+	resp = g.do(t, assist.RoleRiskReviewer, "GET", "/v1/audit/records?patient="+hetuExample, "")
+	if b := readAll(t, resp); resp.StatusCode != 400 || strings.Contains(b, hetuExample) {
+		t.Fatalf("a patient identifier in a URL must be refused without echoing it: %d %s", resp.StatusCode, b)
+	}
+}

@@ -99,6 +99,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Ready:     db.Ping,
 		Version:   version,
 	}
+	if auditLog != nil {
+		deps.Audit = auditLog
+	}
 	opts := httpapi.Options{
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
 		RequestTimeout:    cfg.Limits.RequestTimeout,
