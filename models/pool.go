@@ -3,7 +3,6 @@ package models
 import (
 	"container/list"
 	"context"
-	"errors"
 	"log/slog"
 	"math"
 	"slices"
@@ -98,7 +97,7 @@ type Prober interface {
 type host struct {
 	cfg      HostConfig
 	up       bool
-	probed   bool
+	everUp   bool // has answered a health check at least once
 	version  string
 	models   map[string]ModelInfo
 	loaded   []string
@@ -206,7 +205,6 @@ func (p *Pool) CheckNow(ctx context.Context) {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			wasUp := h.up
-			h.probed = true
 			if err != nil {
 				h.up = false
 				h.lastErr = "health check failed"
@@ -216,7 +214,7 @@ func (p *Pool) CheckNow(ctx context.Context) {
 				p.failUnservable()
 				return
 			}
-			h.up = true
+			h.up, h.everUp = true, true
 			h.version = pr.Version
 			h.loaded = pr.Loaded
 			h.lastErr = ""
@@ -312,8 +310,11 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 		p.mu.Unlock()
 		return nil, assist.E(assist.KindUnavailable, op, "the gateway is shutting down")
 	}
-	if !p.knownLocked(model) {
+	if known, anyUp := p.knownLocked(model); !known {
 		p.mu.Unlock()
+		if !anyUp {
+			return nil, assist.E(assist.KindUnavailable, op, "no model host has answered yet", 5)
+		}
 		return nil, assist.E(assist.KindNotFound, op, "model '"+model+"' not found")
 	}
 	if p.queuedAheadLocked(prio) == 0 {
@@ -443,16 +444,17 @@ func (p *Pool) pickLocked(model string, prio assist.Priority, exclude []string) 
 	return best
 }
 
-func (p *Pool) knownLocked(model string) bool {
-	probed := false
+// knownLocked reports whether any host has listed model, and whether any
+// host has ever answered (before that, "not found" cannot be told apart
+// from "not reachable").
+func (p *Pool) knownLocked(model string) (known, anyUp bool) {
 	for _, h := range p.hosts {
 		if _, ok := h.models[model]; ok {
-			return true
+			return true, true
 		}
-		probed = probed || h.probed
+		anyUp = anyUp || h.everUp
 	}
-	// Before any probe has answered we cannot tell; let the request queue.
-	return !probed
+	return false, anyUp
 }
 
 func (p *Pool) servableLocked(model string, exclude []string) bool {
@@ -585,6 +587,3 @@ func (p *Pool) AnyHost() (HostConfig, error) {
 	}
 	return HostConfig{}, assist.E(assist.KindUnavailable, "models.AnyHost", "no model host is up", 5)
 }
-
-// ErrNoHost is returned by Forward when every attempt failed before a response.
-var ErrNoHost = errors.New("models: no host answered")

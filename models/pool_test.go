@@ -244,3 +244,13 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestNoHostEverAnswered(t *testing.T) {
+	hosts := []HostConfig{{Name: "h", URL: "http://h", MaxConcurrent: 1}}
+	p := NewPool(hosts, &fakeProber{down: map[string]bool{"http://h": true}}, Options{}, nil)
+	p.CheckNow(context.Background())
+	t.Cleanup(p.Close)
+	if _, err := p.Acquire(context.Background(), "m", assist.PriorityInteractive); assist.KindOf(err) != assist.KindUnavailable {
+		t.Fatalf("got %v, want unavailable while no host has answered", err)
+	}
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -144,9 +145,9 @@ func opOf(err error) string {
 // streamError renders an in-band error once a stream has started.
 func streamError(s shape) func(kind assist.Kind, msg string) []byte {
 	return func(kind assist.Kind, msg string) []byte {
-		b, _ := jsonMarshal(map[string]any{"error": msg, "kind": kind})
+		b, _ := json.Marshal(map[string]any{"error": msg, "kind": kind})
 		if s == shapeOpenAI {
-			b, _ = jsonMarshal(map[string]any{"error": map[string]any{"message": msg, "type": kind, "code": kind}})
+			b, _ = json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": kind, "code": kind}})
 			return append(append([]byte("data: "), b...), '\n', '\n')
 		}
 		return append(b, '\n')

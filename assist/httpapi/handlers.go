@@ -51,7 +51,7 @@ func readyz(d Deps) echo.HandlerFunc {
 		if !ok {
 			status = http.StatusServiceUnavailable
 		}
-		return c.JSON(status, map[string]any{"ready": ok, "checks": checks})
+		return c.JSON(status, map[string]any{"ready": ok, "checks": checks, "version": d.Version})
 	}
 }
 

@@ -21,8 +21,6 @@ import (
 
 const actorKey = "assist.actor"
 
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
-
 // requestID sets X-Request-ID (accepting a client's if it is sane).
 func requestID() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

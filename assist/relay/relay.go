@@ -161,7 +161,9 @@ func (r *Relay) whole(ctx context.Context, resp *models.Response, rec Record, re
 	if resp.Status >= 300 {
 		rec.Outcome, rec.ErrorKind = "error", statusKind(resp.Status)
 	}
-	u := usageOf(out)
+	var last lastLine
+	last.add(out)
+	u := usageOf(last.bytes())
 	rec.PromptTokens, rec.OutputTokens = u.prompt, u.output
 	r.tokens(rec.Model, u)
 	seq, err := r.record(ctx, rec)

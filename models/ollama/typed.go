@@ -23,7 +23,7 @@ type Service struct {
 // search someone waits for).
 func (s *Service) Embed(ctx context.Context, prio assist.Priority, model string, inputs []string) ([][]float32, string, error) {
 	const op = "ollama.Embed"
-	body, err := json.Marshal(newEmbedRequest(model, inputs))
+	body, err := json.Marshal(&EmbedRequest{Model: model, Input: inputs})
 	if err != nil {
 		return nil, "", assist.E(op, err)
 	}
@@ -36,10 +36,6 @@ func (s *Service) Embed(ctx context.Context, prio assist.Priority, model string,
 		return nil, "", assist.E(assist.KindUpstream, op, "the model host returned the wrong number of embeddings")
 	}
 	return out.Embeddings, digest, nil
-}
-
-func newEmbedRequest(model string, inputs []string) *EmbedRequest {
-	return &EmbedRequest{Model: model, Input: inputs}
 }
 
 // Generation is the result of Generate.
