@@ -27,7 +27,7 @@ setup: ## install what the stack and tests need (apt packages, pgvector, ollama,
 run: setup ## start PostgreSQL + Ollama + the gateway on loopback ports (Ctrl-C stops all)
 	@scripts/run.sh
 
-test: setup ## run all tests against a real PostgreSQL and Ollama, started and stopped around them
+test: setup lint ## run all tests against a real PostgreSQL and Ollama, started and stopped around them
 	@PKGS='$(PKGS)' TESTFLAGS='$(TESTFLAGS)' STACK='$(STACK)' scripts/test.sh
 
 bench: setup ## run the benchmarks against the real stack

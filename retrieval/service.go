@@ -107,6 +107,11 @@ type IngestResult struct {
 	Chunks     int       `json:"chunks"`
 	Embedded   int       `json:"embedded"` // chunks sent to the model; the rest reused stored vectors
 	Lang       string    `json:"lang"`
+	// ContentHash is the SHA-256 of the document's normalised text (see
+	// ContentHash); Model the collection's embedding model. Both are set
+	// once the document is parsed and the collection known.
+	ContentHash string         `json:"content_hash,omitempty"`
+	Model       EmbeddingModel `json:"model"`
 }
 
 // Ingest parses, chunks, embeds and stores one document. Re-ingesting an
@@ -171,7 +176,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest) (IngestResult, 
 		Metadata:    req.Metadata,
 		Text:        parsed.Text,
 	}
-	res := IngestResult{Chunks: len(chunks), Lang: lang}
+	res := IngestResult{Chunks: len(chunks), Lang: lang, ContentHash: doc.ContentHash}
 
 	coll, err := s.cfg.Store.Collection(ctx, req.Collection, false)
 	exists := err == nil
@@ -184,6 +189,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest) (IngestResult, 
 		return res, assist.E(assist.KindConflict, op, "collection "+coll.Name+" is embedded with model "+coll.Model.Name+", not "+model+"; use docs reembed to change it")
 	case exists:
 		model = coll.Model.Name
+		res.Model = coll.Model
 	case model == "":
 		model = s.cfg.DefaultModel
 	}
@@ -271,6 +277,7 @@ func (s *Service) Ingest(ctx context.Context, req IngestRequest) (IngestResult, 
 		}
 	}
 	doc.CollectionID = coll.ID
+	res.Model = coll.Model
 	id, status, err := s.cfg.Store.PutDocument(ctx, doc, stored, coll.Model)
 	if err != nil {
 		return res, err
@@ -347,53 +354,53 @@ func short(digest string) string {
 // Search finds the passages of a collection that best match q. Errors:
 // invalid for a bad query, not_found for an unknown collection, conflict
 // when q.Model or the model's current digest differs from the collection's.
-func (s *Service) Search(ctx context.Context, q Query) ([]Result, error) {
+func (s *Service) Search(ctx context.Context, q Query) (Hits, error) {
 	const op = "retrieval.Search"
 	if err := ValidCollectionName(q.Collection); err != nil {
-		return nil, err
+		return Hits{}, err
 	}
 	mode, err := ParseMode(string(q.Mode))
 	if err != nil {
-		return nil, err
+		return Hits{}, err
 	}
 	text := strings.TrimSpace(q.Text)
 	switch {
 	case text == "":
-		return nil, assist.E(assist.KindInvalid, op, "the search text is empty")
+		return Hits{}, assist.E(assist.KindInvalid, op, "the search text is empty")
 	case !utf8.ValidString(text):
-		return nil, assist.E(assist.KindInvalid, op, "the search text is not valid UTF-8")
+		return Hits{}, assist.E(assist.KindInvalid, op, "the search text is not valid UTF-8")
 	case utf8.RuneCountInString(text) > s.cfg.MaxQueryChars:
-		return nil, assist.E(assist.KindTooLarge, op, "the search text is too long")
+		return Hits{}, assist.E(assist.KindTooLarge, op, "the search text is too long")
 	}
 	k := q.K
 	switch {
 	case k == 0:
 		k = 10
 	case k < 0 || k > 100:
-		return nil, assist.E(assist.KindInvalid, op, "k must be between 1 and 100")
+		return Hits{}, assist.E(assist.KindInvalid, op, "k must be between 1 and 100")
 	}
 	langs := make([]string, 0, len(q.Languages))
 	for _, l := range q.Languages {
 		n, err := NormalizeLang(l)
 		if err != nil {
-			return nil, err
+			return Hits{}, err
 		}
 		if n != "" {
 			langs = append(langs, n)
 		}
 	}
 	if err := validMetadata(q.Metadata); err != nil {
-		return nil, err
+		return Hits{}, err
 	}
 	if q.EfSearch < 0 || q.EfSearch > 1000 {
-		return nil, assist.E(assist.KindInvalid, op, "ef_search must be between 1 and 1000")
+		return Hits{}, assist.E(assist.KindInvalid, op, "ef_search must be between 1 and 1000")
 	}
 	coll, err := s.cfg.Store.Collection(ctx, q.Collection, false)
 	if err != nil {
-		return nil, err
+		return Hits{}, err
 	}
 	if q.Model != "" && q.Model != coll.Model.Name {
-		return nil, assist.E(assist.KindConflict, op, "collection "+coll.Name+" is embedded with model "+coll.Model.Name+", not "+q.Model)
+		return Hits{}, assist.E(assist.KindConflict, op, "collection "+coll.Name+" is embedded with model "+coll.Model.Name+", not "+q.Model)
 	}
 	sq := StoreQuery{Languages: langs, Metadata: q.Metadata, Limit: k, EfSearch: q.EfSearch}
 	if sq.EfSearch == 0 {
@@ -405,11 +412,11 @@ func (s *Service) Search(ctx context.Context, q Query) ([]Result, error) {
 	if mode != ModeFullText {
 		vecs, digest, err := s.cfg.Embedder.Embed(ctx, assist.PriorityInteractive, coll.Model.Name, []string{coll.QueryPrefix + text})
 		if err != nil {
-			return nil, err
+			return Hits{}, err
 		}
 		m := coll.Model
 		if err := s.checkVectors(op, coll.Model.Name, &m, digest, vecs, 1); err != nil {
-			return nil, err
+			return Hits{}, err
 		}
 		sq.Vector = vecs[0]
 	}
@@ -418,16 +425,22 @@ func (s *Service) Search(ctx context.Context, q Query) ([]Result, error) {
 	}
 	vres, tres, err := s.cfg.Store.Search(ctx, coll, sq)
 	if err != nil {
-		return nil, err
+		return Hits{}, err
 	}
 	s.log.DebugContext(ctx, "retrieval: search", "collection", coll.ID, "mode", string(mode), "vector_hits", len(vres), "text_hits", len(tres))
+	h := Hits{Collection: coll.Name, Mode: mode, Model: coll.Model}
 	switch mode {
 	case ModeVector:
-		return rankList(vres, k, true), nil
+		h.Results = rankList(vres, k, true)
 	case ModeFullText:
-		return rankList(tres, k, false), nil
+		h.Results = rankList(tres, k, false)
+	default:
+		h.Results = fuse(vres, tres, k)
 	}
-	return fuse(vres, tres, k), nil
+	if h.Results == nil {
+		h.Results = []Result{}
+	}
+	return h, nil
 }
 
 func rankList(rs []Result, k int, vector bool) []Result {
@@ -504,28 +517,35 @@ func (s *Service) Document(ctx context.Context, collection string, id int64) (Do
 	return s.cfg.Store.Document(ctx, collection, id)
 }
 
-// DeleteDocument removes a document and its chunks.
-func (s *Service) DeleteDocument(ctx context.Context, collection string, id int64) error {
+// DeleteDocument removes a document and its chunks and returns the
+// document as it was (without its text), for the audit log.
+func (s *Service) DeleteDocument(ctx context.Context, collection string, id int64) (Document, error) {
 	if err := ValidCollectionName(collection); err != nil {
-		return err
+		return Document{}, err
 	}
-	if err := s.cfg.Store.DeleteDocument(ctx, collection, id); err != nil {
-		return err
+	d, err := s.cfg.Store.DeleteDocument(ctx, collection, id)
+	if err != nil {
+		return Document{}, err
 	}
 	s.log.InfoContext(ctx, "retrieval: document deleted", "document", id)
-	return nil
+	return d, nil
 }
 
-// DeleteCollection removes a collection with all its documents.
-func (s *Service) DeleteCollection(ctx context.Context, name string) error {
+// DeleteCollection removes a collection with all its documents and returns
+// the collection as it was, with the counts taken just before deletion.
+func (s *Service) DeleteCollection(ctx context.Context, name string) (Collection, error) {
 	if err := ValidCollectionName(name); err != nil {
-		return err
+		return Collection{}, err
+	}
+	c, err := s.cfg.Store.Collection(ctx, name, true)
+	if err != nil {
+		return Collection{}, err
 	}
 	if err := s.cfg.Store.DeleteCollection(ctx, name); err != nil {
-		return err
+		return Collection{}, err
 	}
-	s.log.InfoContext(ctx, "retrieval: collection deleted", "collection", name)
-	return nil
+	s.log.InfoContext(ctx, "retrieval: collection deleted", "collection", c.ID)
+	return c, nil
 }
 
 // ReembedRequest moves a collection to another embedding model.

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/soteai/gateway/assist"
@@ -163,6 +164,31 @@ type Result struct {
 	Scores      Scores            `json:"scores"`
 }
 
+// Hits is what a search found: the passages, best first, with the
+// collection's embedding model, so a caller can record which model release
+// ranked them (full-text searches do not call the model; the collection's
+// model is reported all the same).
+type Hits struct {
+	Collection string         `json:"collection"`
+	Mode       Mode           `json:"mode"`
+	Model      EmbeddingModel `json:"model"`
+	Results    []Result       `json:"results"` // never nil
+}
+
+// SourceIDs returns the results' chunk ids in rank order, in the form the
+// audit log records retrieved sources ("chunk:42").
+func (h Hits) SourceIDs() []string {
+	ids := make([]string, len(h.Results))
+	for i, r := range h.Results {
+		ids[i] = r.SourceID()
+	}
+	return ids
+}
+
+// SourceID is the result's id as an audit source: "chunk:" and the chunk
+// id. Chunk ids are not reused: a replaced document gets new chunks.
+func (r Result) SourceID() string { return "chunk:" + strconv.FormatInt(r.ChunkID, 10) }
+
 // StoreQuery is a search as the Store runs it: either or both rankings.
 type StoreQuery struct {
 	Vector    []float32 // nil: no vector ranking
@@ -212,8 +238,9 @@ type Store interface {
 	DocumentBySource(ctx context.Context, collectionID int64, source string) (Document, error)
 	// Documents lists a collection's documents with chunk counts, by source.
 	Documents(ctx context.Context, collection string) ([]Document, error)
-	// DeleteDocument removes a document and its chunks.
-	DeleteDocument(ctx context.Context, collection string, id int64) error
+	// DeleteDocument removes a document and its chunks and returns the
+	// document as it was (without its text).
+	DeleteDocument(ctx context.Context, collection string, id int64) (Document, error)
 	// Embeddings returns the stored vectors of the collection's chunks
 	// whose hash is among hashes, to reuse them for unchanged passages.
 	Embeddings(ctx context.Context, collectionID int64, hashes []string) (map[string][]float32, error)

@@ -77,6 +77,7 @@ func testCheckpointKey() ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 }
 
+// otherCheckpointKey is audittest.WrongKey, which in-package tests cannot import.
 func otherCheckpointKey() ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
 }

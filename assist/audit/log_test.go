@@ -457,8 +457,8 @@ func TestDatabaseOutage(t *testing.T) {
 	ctx := context.Background()
 	db, dbURL := pgtest.NewPool(t, Migrations)
 	u, _ := url.Parse(dbURL)
-	proxy := newTCPProxy(t, u.Host)
-	u.Host = proxy.addr
+	proxy := pgtest.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
 	viaProxy, err := pgdb.Open(ctx, u.String(), 8)
 	if err != nil {
 		t.Fatal(err)

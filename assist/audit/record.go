@@ -23,6 +23,13 @@ const (
 	KindConfigReload  EventKind = "config.reload"   // configuration was (re)loaded
 	KindRiskAssess    EventKind = "risk.assess"     // a medication risk assessment
 	KindContentPurge  EventKind = "content.purge"   // encrypted content past retention was erased
+
+	// Retrieval: searches whose passages ground AI output, and the admin
+	// changes to the document collections they search.
+	KindRetrievalSearch           EventKind = "retrieval.search"            // a search; Sources = chunk ids in rank order
+	KindRetrievalIngest           EventKind = "retrieval.ingest"            // a document added, replaced or found unchanged
+	KindRetrievalDelete           EventKind = "retrieval.delete"            // a document deleted
+	KindRetrievalDeleteCollection EventKind = "retrieval.delete_collection" // a collection deleted with all its documents
 )
 
 // Outcome is how an event ended, or what a reviewer decided.

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -26,15 +25,7 @@ var migrationFiles embed.FS
 // Migrations creates the audit tables, their append-only triggers and the
 // content purge function. Run them as the owning (admin) role; the gateway
 // itself should connect as a role set up with GrantAppRole.
-var Migrations = pgdb.MigrationSet{Name: "audit", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = pgdb.NewMigrationSet("audit", migrationFiles, "migrations")
 
 // querier is what reads need; *pgxpool.Pool and pgx.Tx both have it.
 type querier interface {

@@ -1,4 +1,4 @@
-package audit
+package audit_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/audit/audittest"
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
 )
 
@@ -16,58 +18,27 @@ import (
 // Verify, on the live database and on an export of it, names exactly what
 // was done.
 func TestTamperingIsDetected(t *testing.T) {
-	tests := []struct {
-		name   string
-		sql    []string
-		tamper func(t *testing.T, db *pgxpool.Pool) // for changes that need Go
-		extra  bool                                 // verify with the real checkpoints kept elsewhere
-		want   []string
-	}{
+	shared := func(tm audittest.Tampering, want ...string) tamperCase {
+		return tamperCase{name: tm.Name, tamper: func(t *testing.T, db *pgxpool.Pool) {
+			if err := tm.Apply(context.Background(), db); err != nil {
+				t.Fatal(err)
+			}
+		}, want: want}
+	}
+	tests := []tamperCase{
 		{name: "intact"},
-		{
-			name: "a byte of an output hash changed",
-			sql:  []string{`UPDATE audit_records SET output_sha256 = set_byte(output_sha256, 0, (get_byte(output_sha256, 0) + 1) % 256) WHERE seq = 17`},
-			want: []string{"modified@17"},
-		},
-		{
-			name: "a row deleted",
-			sql:  []string{`DELETE FROM audit_records WHERE seq = 23`},
-			want: []string{"missing@23", "unverifiable#40", "unverifiable#50"},
-		},
-		{
-			name: "two rows swapped",
-			sql: []string{
-				`UPDATE audit_records SET seq = 1000000 WHERE seq = 30`,
-				`UPDATE audit_records SET seq = 30 WHERE seq = 31`,
-				`UPDATE audit_records SET seq = 31 WHERE seq = 1000000`,
-			},
-			want: []string{"reordered@30", "reordered@31", "root_mismatch@21..40", "root_mismatch@21..50"},
-		},
-		{
-			name: "the tail truncated",
-			sql:  []string{`DELETE FROM audit_records WHERE seq > 45`},
-			want: []string{"truncated@46..50"},
-		},
-		{
-			name: "a checkpoint re-signed with a wrong key",
-			tamper: func(t *testing.T, db *pgxpool.Pool) {
-				cp := resign(t, db, 50)
-				exec(t, db, `UPDATE audit_checkpoints SET signature = $1, key_id = $2 WHERE size = 50`, cp.Signature, cp.KeyID)
-			},
-			want: []string{"forged_checkpoint#50"},
-		},
+		shared(audittest.OutputHashByte, "modified@17"),
+		shared(audittest.RowDeleted, "missing@23", "unverifiable#40", "unverifiable#50"),
+		shared(audittest.RowsSwapped, "reordered@30", "reordered@31", "root_mismatch@21..40", "root_mismatch@21..50"),
+		shared(audittest.TailTruncated, "truncated@46..50"),
+		shared(audittest.CheckpointResigned, "forged_checkpoint#50"),
 		{
 			name: "tail truncated and covered with a forged checkpoint",
 			tamper: func(t *testing.T, db *pgxpool.Pool) {
+				ctx := context.Background()
 				exec(t, db, `DELETE FROM audit_records WHERE seq > 45`)
 				exec(t, db, `DELETE FROM audit_checkpoints WHERE size = 50`)
-				rng, tl, err := treeFromStore(context.Background(), db)
-				if err != nil {
-					t.Fatal(err)
-				}
-				root, _ := rootOf(rng)
-				cp := SignCheckpoint(otherCheckpointKey(), DefaultOrigin, tl.size, root, baseTime)
-				if err := insertCheckpoint(context.Background(), db, cp); err != nil {
+				if _, err := audit.SignStoredCheckpoint(ctx, db, audittest.WrongKey(), audit.DefaultOrigin, audit.BaseTime); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -77,7 +48,7 @@ func TestTamperingIsDetected(t *testing.T) {
 		{
 			name: "a record rewritten with its hash recomputed",
 			tamper: func(t *testing.T, db *pgxpool.Pool) {
-				r, err := NewStore(db).Record(context.Background(), 12)
+				r, err := audit.NewStore(db).Record(context.Background(), 12)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -90,19 +61,9 @@ func TestTamperingIsDetected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, _ := pgtest.NewPool(t, Migrations)
-			l := openTestLog(t, db, nil)
-			for i := 1; i <= 50; i++ {
-				if _, err := l.Append(ctx, testEvent(i)); err != nil {
-					t.Fatal(err)
-				}
-				if i%20 == 0 || i == 50 {
-					if _, err := l.Checkpoint(ctx); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			real, err := l.Checkpoints(ctx)
+			db, _ := pgtest.NewPool(t, audit.Migrations)
+			l := audit.OpenTestLog(t, db, nil)
+			real, err := audittest.Fill(ctx, l, audit.TestEvent)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,35 +71,32 @@ func TestTamperingIsDetected(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			for _, tbl := range []string{"audit_records", "audit_checkpoints"} {
-				exec(t, db, `ALTER TABLE `+tbl+` DISABLE TRIGGER USER`)
-			}
-			for _, s := range tt.sql {
-				exec(t, db, s)
+			if err := audittest.DisableTriggers(ctx, db); err != nil {
+				t.Fatal(err)
 			}
 			if tt.tamper != nil {
 				tt.tamper(t, db)
 			}
 
-			opts := VerifyOptions{PublicKey: testPub()}
+			opts := audit.VerifyOptions{PublicKey: audit.TestPub()}
 			if tt.extra {
 				opts.Extra = real
 			}
-			rep, err := VerifyDB(ctx, db, opts)
+			rep, err := audit.VerifyDB(ctx, db, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkFindings(t, "database", rep, tt.want)
 
 			dir := filepath.Join(t.TempDir(), "export")
-			if _, err := Export(ctx, db, dir, testPub()); err != nil {
+			if _, err := audit.Export(ctx, db, dir, audit.TestPub()); err != nil {
 				t.Fatal(err)
 			}
-			src, err := OpenExport(dir)
+			src, err := audit.OpenExport(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err = Verify(ctx, src, opts)
+			rep, err = audit.Verify(ctx, src, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,9 +105,18 @@ func TestTamperingIsDetected(t *testing.T) {
 	}
 }
 
-func checkFindings(t *testing.T, where string, rep *Report, want []string) {
+// tamperCase is one attack on the log audittest.Fill builds, and the
+// findings verify must report.
+type tamperCase struct {
+	name   string
+	tamper func(t *testing.T, db *pgxpool.Pool)
+	extra  bool // verify with the real checkpoints kept elsewhere
+	want   []string
+}
+
+func checkFindings(t *testing.T, where string, rep *audit.Report, want []string) {
 	t.Helper()
-	if got := findingsOf(rep); !reflect.DeepEqual(got, want) {
+	if got := audit.FindingsOf(rep); !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: findings %q, want %q", where, got, want)
 		for _, f := range rep.Findings {
 			t.Logf("  %s", f)
@@ -162,20 +129,4 @@ func exec(t *testing.T, db *pgxpool.Pool, sql string, args ...any) {
 	if _, err := db.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
-}
-
-// resign signs the stored checkpoint of size with the wrong key.
-func resign(t *testing.T, db *pgxpool.Pool, size int64) Checkpoint {
-	t.Helper()
-	cps, err := NewStore(db).Checkpoints(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cps {
-		if c.Size == size {
-			return SignCheckpoint(otherCheckpointKey(), c.Origin, c.Size, c.Root, c.Time)
-		}
-	}
-	t.Fatalf("no checkpoint of size %d", size)
-	return Checkpoint{}
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -24,15 +23,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations creates the credential tables.
-var Migrations = pgdb.MigrationSet{Name: "auth", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = pgdb.NewMigrationSet("auth", migrationFiles, "migrations")
 
 // TokenPrefix starts every bearer token, so leaked tokens are easy to spot.
 const TokenPrefix = "sote_"

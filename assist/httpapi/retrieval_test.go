@@ -1,11 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,28 +30,45 @@ type fakeRetrieval struct {
 	del    string
 }
 
-func (f *fakeRetrieval) Search(_ context.Context, q retrieval.Query) ([]retrieval.Result, error) {
+func (f *fakeRetrieval) Search(_ context.Context, q retrieval.Query) (retrieval.Hits, error) {
 	f.query = q
-	return []retrieval.Result{{ChunkID: 7, Source: "a.md", HeadingPath: []string{"H"}, Start: 3, End: 9, Text: "passage"}}, f.err
+	if f.err != nil {
+		return retrieval.Hits{}, f.err
+	}
+	return retrieval.Hits{Collection: q.Collection, Mode: retrieval.ModeHybrid, Model: fakeModel, Results: []retrieval.Result{
+		{ChunkID: 7, Source: "a.md", HeadingPath: []string{"H"}, Start: 3, End: 9, Text: "passage"},
+		{ChunkID: 3, Source: "b.md", HeadingPath: []string{"G"}, Start: 0, End: 4, Text: "more"},
+	}}, nil
 }
+
+var fakeModel = retrieval.EmbeddingModel{Name: "embed-m", Digest: "sha256:abc", Dims: 4}
 
 func (f *fakeRetrieval) Ingest(_ context.Context, r retrieval.IngestRequest) (retrieval.IngestResult, error) {
 	f.ingest = r
-	return retrieval.IngestResult{DocumentID: 1, Status: f.status, Chunks: 2}, f.err
+	if f.err != nil {
+		return retrieval.IngestResult{}, f.err
+	}
+	return retrieval.IngestResult{DocumentID: 1, Status: f.status, Chunks: 2, Embedded: 2, Lang: "fi", ContentHash: "c0ffee", Model: fakeModel}, nil
 }
 
 func (f *fakeRetrieval) Collections(context.Context) ([]retrieval.Collection, error) {
 	return []retrieval.Collection{{Name: "guides", Documents: 2, Chunks: 5}}, f.err
 }
 
-func (f *fakeRetrieval) DeleteCollection(_ context.Context, name string) error {
+func (f *fakeRetrieval) DeleteCollection(_ context.Context, name string) (retrieval.Collection, error) {
 	f.del = name
-	return f.err
+	if f.err != nil {
+		return retrieval.Collection{}, f.err
+	}
+	return retrieval.Collection{Name: name, Model: fakeModel, Documents: 2, Chunks: 5}, nil
 }
 
-func (f *fakeRetrieval) DeleteDocument(_ context.Context, c string, id int64) error {
+func (f *fakeRetrieval) DeleteDocument(_ context.Context, c string, id int64) (retrieval.Document, error) {
 	f.del = c + "/" + strconv.FormatInt(id, 10)
-	return f.err
+	if f.err != nil {
+		return retrieval.Document{}, f.err
+	}
+	return retrieval.Document{ID: id, Source: "a.md", Lang: "fi", ContentHash: "feed"}, nil
 }
 
 func (f *fakeRetrieval) MaxDocumentBytes() int64 { return 64 }
@@ -122,7 +144,7 @@ func TestRetrievalRoutes(t *testing.T) {
 					return next(c)
 				}
 			}
-			registerRetrievalRoutes(e, f, authn, 1<<20)
+			registerRetrievalRoutes(e, Deps{Retrieval: f}, authn, 1<<20)
 			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
 			if tt.contentType != "" {
 				req.Header.Set(echo.HeaderContentType, tt.contentType)
@@ -145,8 +167,190 @@ func TestRetrievalRoutes(t *testing.T) {
 
 func TestRetrievalRoutesOptional(t *testing.T) {
 	e := echo.New()
-	registerRetrievalRoutes(e, nil, nil, 0)
+	registerRetrievalRoutes(e, Deps{RetrievalAudit: &fakeRetrievalAuditor{}}, nil, 0)
 	if len(e.Routes()) != 0 {
 		t.Fatalf("routes registered without a retrieval service: %d", len(e.Routes()))
+	}
+}
+
+// fakeRetrievalAuditor keeps records in memory; err makes it fail.
+type fakeRetrievalAuditor struct {
+	searches []SearchAudit
+	changes  []DocumentAudit
+	err      error
+}
+
+var _ RetrievalAuditor = (*fakeRetrievalAuditor)(nil)
+
+func (f *fakeRetrievalAuditor) RecordSearch(_ context.Context, r SearchAudit) (int64, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	f.searches = append(f.searches, r)
+	return int64(len(f.searches) + len(f.changes)), nil
+}
+
+func (f *fakeRetrievalAuditor) RecordDocumentChange(_ context.Context, r DocumentAudit) (int64, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	f.changes = append(f.changes, r)
+	return int64(len(f.searches) + len(f.changes)), nil
+}
+
+// TestRetrievalAudit checks that searches and document changes are
+// recorded before the answer is released, and that a search is refused
+// with 503 when its record cannot be written.
+func TestRetrievalAudit(t *testing.T) {
+	const search = `{"collection":"guides","text":"verenpaine","k":2}`
+	tests := []struct {
+		name     string
+		role     assist.Role
+		method   string
+		target   string
+		body     string
+		svcErr   error
+		auditErr error
+		want     int
+		wantSeq  string
+		check    func(t *testing.T, a *fakeRetrievalAuditor, body []byte)
+	}{
+		{name: "search is recorded with its sources", role: assist.RoleClinician, method: http.MethodPost,
+			target: "/v1/retrieval/search", body: search, want: 200, wantSeq: "1",
+			check: func(t *testing.T, a *fakeRetrievalAuditor, body []byte) {
+				if len(a.searches) != 1 || len(a.changes) != 0 {
+					t.Fatalf("records: %d searches, %d changes", len(a.searches), len(a.changes))
+				}
+				r := a.searches[0]
+				if string(r.Input) != search || !bytes.Equal(r.Output, body) {
+					t.Errorf("input %q / output %q, want the exact request and response bodies (%q)", r.Input, r.Output, body)
+				}
+				if !slices.Equal(r.Sources, []string{"chunk:7", "chunk:3"}) {
+					t.Errorf("sources %q, want the chunk ids in rank order", r.Sources)
+				}
+				if r.Model != fakeModel || r.Collection != "guides" || r.Mode != retrieval.ModeHybrid {
+					t.Errorf("model %+v, collection %q, mode %q", r.Model, r.Collection, r.Mode)
+				}
+				if r.Actor.TokenID != "t1" || r.Actor.Role != assist.RoleClinician || r.Outcome != "ok" || r.Status != 200 || r.ErrorKind != "" {
+					t.Errorf("record %+v", r)
+				}
+				var out retrieval.Hits
+				if err := json.Unmarshal(body, &out); err != nil || out.Model != fakeModel || len(out.Results) != 2 {
+					t.Errorf("response %s: %v", body, err)
+				}
+			}},
+		{name: "search not released when the log fails", role: assist.RoleClinician, method: http.MethodPost,
+			target: "/v1/retrieval/search", body: search, auditErr: errors.New("database down"), want: 503,
+			check: func(t *testing.T, _ *fakeRetrievalAuditor, body []byte) {
+				if bytes.Contains(body, []byte("passage")) || bytes.Contains(body, []byte("chunk_id")) {
+					t.Errorf("results released without a record: %s", body)
+				}
+				if !bytes.Contains(body, []byte("audit log cannot be written")) || bytes.Contains(body, []byte("database down")) {
+					t.Errorf("error body %s", body)
+				}
+			}},
+		{name: "refused search is recorded", role: assist.RoleService, method: http.MethodPost, target: "/v1/retrieval/search",
+			body:   `{"collection":"guides","text":"x","model":"other"}`,
+			svcErr: assist.E(assist.KindConflict, "t", "collection guides is embedded with model a, not other"), want: 409,
+			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
+				if len(a.searches) != 1 {
+					t.Fatalf("%d records", len(a.searches))
+				}
+				r := a.searches[0]
+				if r.Outcome != "error" || r.ErrorKind != assist.KindConflict || r.Status != 409 || r.Output != nil || r.Sources != nil {
+					t.Errorf("record %+v", r)
+				}
+			}},
+		{name: "malformed search is recorded", role: assist.RoleClinician, method: http.MethodPost, target: "/v1/retrieval/search",
+			body: `{"text":`, want: 400,
+			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
+				if len(a.searches) != 1 || string(a.searches[0].Input) != `{"text":` || a.searches[0].ErrorKind != assist.KindInvalid {
+					t.Errorf("records %+v", a.searches)
+				}
+			}},
+		{name: "refused search answers its own error when the log fails too", role: assist.RoleClinician, method: http.MethodPost,
+			target: "/v1/retrieval/search", body: `{}`, svcErr: assist.E(assist.KindInvalid, "t", "the search text is empty"),
+			auditErr: errors.New("down"), want: 400},
+		{name: "ingest is recorded with the document id and content hash", role: assist.RoleAdmin, method: http.MethodPost,
+			target: "/v1/retrieval/collections/guides/documents?source=a.md", body: "# A\n\nText.", want: 201, wantSeq: "1",
+			check: func(t *testing.T, a *fakeRetrievalAuditor, body []byte) {
+				if len(a.changes) != 1 || len(a.searches) != 0 {
+					t.Fatalf("records: %d changes, %d searches", len(a.changes), len(a.searches))
+				}
+				r := a.changes[0]
+				sum := sha256.Sum256([]byte("# A\n\nText."))
+				if r.Change != ChangeIngest || r.DocumentID != 1 || r.ContentHash != "c0ffee" || r.Collection != "guides" || r.Source != "a.md" ||
+					r.PutStatus != retrieval.StatusCreated || r.Chunks != 2 || r.Model != fakeModel || !bytes.Equal(r.InputSHA256, sum[:]) ||
+					!bytes.Equal(r.Output, body) || r.Outcome != "ok" || r.Status != 201 || r.Actor.Role != assist.RoleAdmin {
+					t.Errorf("record %+v", r)
+				}
+			}},
+		{name: "ingest answers 503 when the log fails", role: assist.RoleAdmin, method: http.MethodPost,
+			target: "/v1/retrieval/collections/guides/documents?source=a.md", body: "# A", auditErr: errors.New("down"), want: 503,
+			check: func(t *testing.T, _ *fakeRetrievalAuditor, body []byte) {
+				if !bytes.Contains(body, []byte("ingest the document again")) {
+					t.Errorf("error body %s", body)
+				}
+			}},
+		{name: "refused ingest is recorded", role: assist.RoleAdmin, method: http.MethodPost,
+			target: "/v1/retrieval/collections/guides/documents?source=a.txt", body: "x",
+			svcErr: assist.E(assist.KindInvalid, "t", "the file looks binary, not text"), want: 400,
+			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
+				if len(a.changes) != 1 || a.changes[0].Outcome != "error" || a.changes[0].ErrorKind != assist.KindInvalid || a.changes[0].Source != "a.txt" {
+					t.Errorf("records %+v", a.changes)
+				}
+			}},
+		{name: "document delete is recorded", role: assist.RoleAdmin, method: http.MethodDelete,
+			target: "/v1/retrieval/collections/guides/documents/9", want: 204, wantSeq: "1",
+			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
+				r := a.changes[0]
+				if r.Change != ChangeDelete || r.DocumentID != 9 || r.ContentHash != "feed" || r.Source != "a.md" || r.Outcome != "ok" || r.Status != 204 {
+					t.Errorf("record %+v", r)
+				}
+			}},
+		{name: "collection delete is recorded", role: assist.RoleAdmin, method: http.MethodDelete,
+			target: "/v1/retrieval/collections/guides", want: 204, wantSeq: "1",
+			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
+				r := a.changes[0]
+				if r.Change != ChangeDeleteCollection || r.Collection != "guides" || r.Documents != 2 || r.Chunks != 5 || r.Model != fakeModel {
+					t.Errorf("record %+v", r)
+				}
+			}},
+		{name: "delete answers 503 when the log fails", role: assist.RoleAdmin, method: http.MethodDelete,
+			target: "/v1/retrieval/collections/guides/documents/9", auditErr: errors.New("down"), want: 503},
+		{name: "forbidden change is not a change", role: assist.RoleClinician, method: http.MethodDelete,
+			target: "/v1/retrieval/collections/guides", want: 403,
+			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
+				if len(a.changes) != 0 {
+					t.Errorf("records %+v", a.changes)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeRetrieval{err: tt.svcErr, status: retrieval.StatusCreated}
+			a := &fakeRetrievalAuditor{err: tt.auditErr}
+			e := echo.New()
+			e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
+			authn := func(next echo.HandlerFunc) echo.HandlerFunc {
+				return func(c echo.Context) error {
+					c.Set(actorKey, assist.Actor{TokenID: "t1", Role: tt.role})
+					return next(c)
+				}
+			}
+			registerRetrievalRoutes(e, Deps{Retrieval: f, RetrievalAudit: a}, authn, 1<<20)
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body)))
+			body, _ := io.ReadAll(rec.Body)
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.want, body)
+			}
+			if got := rec.Header().Get("X-Sote-Audit-Seq"); got != tt.wantSeq {
+				t.Errorf("X-Sote-Audit-Seq %q, want %q", got, tt.wantSeq)
+			}
+			if tt.check != nil {
+				tt.check(t, a, body)
+			}
+		})
 	}
 }

@@ -60,7 +60,7 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// POST   /v1/retrieval/collections/:name/documents          admin (body: the document)
 	// DELETE /v1/retrieval/collections/:name                    admin
 	// DELETE /v1/retrieval/collections/:name/documents/:id      admin
-	registerRetrievalRoutes(e, d.Retrieval, authn, lim)
+	registerRetrievalRoutes(e, d, authn, lim)
 	// --- end retrieval ---
 
 	// --- Medication risk (risk.go): rule-based flags, CDS Hooks 2.0. ---

@@ -32,6 +32,9 @@ type Deps struct {
 	Version string
 	// Retrieval serves /v1/retrieval; nil leaves those routes out.
 	Retrieval Retrieval
+	// RetrievalAudit records searches and document changes (retrieval.go);
+	// nil only when auditing is disabled by configuration.
+	RetrievalAudit RetrievalAuditor
 	// Risk serves /v1/risk and /cds-services (risk.go); nil leaves those
 	// routes out.
 	Risk *RiskDeps

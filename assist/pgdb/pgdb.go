@@ -25,6 +25,27 @@ type MigrationSet struct {
 	FS   fs.FS
 }
 
+// NewMigrationSet returns the set called name: the migration files in directory dir of
+// fsys, typically an embed.FS:
+//
+//	//go:embed migrations/*.sql
+//	var migrationFiles embed.FS
+//
+//	var Migrations = pgdb.NewMigrationSet("audit", migrationFiles, "migrations")
+//
+// It panics when dir is not a directory of fsys: a programming error that
+// every test run catches.
+func NewMigrationSet(name string, fsys fs.FS, dir string) MigrationSet {
+	sub, err := fs.Sub(fsys, dir)
+	if err == nil {
+		_, err = fs.ReadDir(sub, ".")
+	}
+	if err != nil {
+		panic(fmt.Sprintf("pgdb: migrations %s: %v", name, err))
+	}
+	return MigrationSet{Name: name, FS: sub}
+}
+
 // Open connects a pool and checks the connection. maxConns 0 keeps pgx's default.
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)

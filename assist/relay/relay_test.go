@@ -74,7 +74,9 @@ func (b *brokenReader) Read(p []byte) (int, error) {
 
 func TestRelay(t *testing.T) {
 	const ndjson = "{\"response\":\"a\"}\n{\"response\":\"b\"}\n{\"done\":true,\"prompt_eval_count\":3,\"eval_count\":2}\n"
-	inBand := func(k assist.Kind, msg string) []byte { return []byte(`{"error":"` + msg + `","kind":"` + string(k) + "\"}\n") }
+	inBand := func(k assist.Kind, msg string) []byte {
+		return []byte(`{"error":"` + msg + `","kind":"` + string(k) + "\"}\n")
+	}
 	for _, tc := range []struct {
 		name       string
 		stream     bool

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/config"
 )
 
 // newAuditCmd is `assist audit`: export, verify, checkpoint, grant, keygen.
@@ -42,7 +44,7 @@ func (e *env) getenv(key string) string {
 
 // auditPublicKey resolves the trusted checkpoint key: the flag (a PEM file
 // or base64/hex text), ASSIST_AUDIT_CHECKPOINT_PUBLIC_KEY, or the public
-// half of the configured signing key. nil when none is given.
+// half of the signing key (see auditSigningKey). nil when none is given.
 func (e *env) auditPublicKey(flag string) (ed25519.PublicKey, error) {
 	if flag == "" {
 		flag = e.getenv("ASSIST_AUDIT_CHECKPOINT_PUBLIC_KEY")
@@ -54,54 +56,38 @@ func (e *env) auditPublicKey(flag string) (ed25519.PublicKey, error) {
 		}
 		return audit.ParsePublicKey(data)
 	}
-	if e.configPath != "" || e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY_FILE") != "" || e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY") != "" {
-		k, err := e.auditSigningKey("")
-		if err != nil {
-			return nil, err
-		}
-		return k.Public().(ed25519.PublicKey), nil
+	if e.configPath == "" && e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY_FILE") == "" && e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY") == "" {
+		return nil, nil
 	}
-	return nil, nil
+	k, err := e.auditSigningKey("")
+	if err != nil {
+		return nil, err
+	}
+	return k.Public().(ed25519.PublicKey), nil
 }
 
-// auditSigningKey resolves the checkpoint signing key: the flag (a file),
-// ASSIST_AUDIT_CHECKPOINT_KEY_FILE / ASSIST_AUDIT_CHECKPOINT_KEY, or the
-// configuration's audit.checkpoint_key(_file).
+// auditSigningKey resolves the checkpoint signing key as the gateway does
+// ([config.Config.AuditOptions]): the flag (a file), else
+// ASSIST_AUDIT_CHECKPOINT_KEY_FILE / ASSIST_AUDIT_CHECKPOINT_KEY (which
+// need no --config), else the configuration's audit.checkpoint_key(_file).
 func (e *env) auditSigningKey(file string) (ed25519.PrivateKey, error) {
-	var data []byte
-	switch {
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
+	a := config.Audit{CheckpointKeyFile: cmp.Or(file, e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY_FILE")),
+		CheckpointKey: e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY")}
+	if a.CheckpointKeyFile == "" && a.CheckpointKey == "" {
+		if e.configPath == "" {
+			return nil, assist.Errorf(assist.KindInvalid, "no checkpoint signing key: give --checkpoint-key-file, ASSIST_AUDIT_CHECKPOINT_KEY_FILE or --config")
 		}
-		data = b
-	case e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY_FILE") != "":
-		b, err := os.ReadFile(e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY_FILE"))
-		if err != nil {
-			return nil, err
-		}
-		data = b
-	case e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY") != "":
-		data = []byte(e.getenv("ASSIST_AUDIT_CHECKPOINT_KEY"))
-	case e.configPath != "":
 		cfg, err := e.config()
 		if err != nil {
 			return nil, err
 		}
-		if cfg.Audit.CheckpointKeyFile != "" {
-			b, err := os.ReadFile(cfg.Audit.CheckpointKeyFile)
-			if err != nil {
-				return nil, err
-			}
-			data = b
-		} else {
-			data = []byte(cfg.Audit.CheckpointKey)
-		}
-	default:
-		return nil, assist.Errorf(assist.KindInvalid, "no checkpoint signing key: give --checkpoint-key-file, ASSIST_AUDIT_CHECKPOINT_KEY_FILE or --config")
+		a = config.Audit{CheckpointKeyFile: cfg.Audit.CheckpointKeyFile, CheckpointKey: cfg.Audit.CheckpointKey}
 	}
-	return audit.ParsePrivateKey(data)
+	opts, err := (&config.Config{Audit: a}).AuditOptions(nil)
+	if err != nil {
+		return nil, err
+	}
+	return opts.CheckpointKey, nil
 }
 
 func newAuditExportCmd(e *env) *cobra.Command {

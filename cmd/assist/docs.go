@@ -195,7 +195,7 @@ func newDocsSearchCmd(open retrievalOpener) *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			rs, err := svc.Search(cmd.Context(), q)
+			hits, err := svc.Search(cmd.Context(), q)
 			if err != nil {
 				return err
 			}
@@ -203,8 +203,9 @@ func newDocsSearchCmd(open retrievalOpener) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(rs)
+				return enc.Encode(hits)
 			}
+			rs := hits.Results
 			for i, r := range rs {
 				fmt.Fprintf(out, "%d. %s [%d:%d] %s (%s)\n", i+1, r.Source, r.Start, r.End, strings.Join(r.HeadingPath, " > "), r.Lang)
 				fmt.Fprintf(out, "   %s\n", scoreLine(r.Scores))
@@ -311,16 +312,18 @@ func newDocsDeleteCmd(open retrievalOpener) *cobra.Command {
 			}
 			defer closeFn()
 			if all {
-				if err := svc.DeleteCollection(cmd.Context(), collection); err != nil {
+				c, err := svc.DeleteCollection(cmd.Context(), collection)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "deleted collection %s\n", collection)
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted collection %s (%d documents, %d chunks)\n", collection, c.Documents, c.Chunks)
 				return nil
 			}
-			if err := svc.DeleteDocument(cmd.Context(), collection, document); err != nil {
+			d, err := svc.DeleteDocument(cmd.Context(), collection, document)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted document %d from %s\n", document, collection)
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted document %d (%s) from %s\n", document, d.Source, collection)
 			return nil
 		},
 	}

@@ -92,3 +92,79 @@ func (a riskAuditor) RecordRisk(ctx context.Context, r httpapi.RiskAudit) (int64
 	})
 	return rcpt.Seq, err
 }
+
+// retrievalAuditor records retrieval searches and document changes.
+type retrievalAuditor struct{ log *audit.Log }
+
+var _ httpapi.RetrievalAuditor = retrievalAuditor{}
+
+func (a retrievalAuditor) RecordSearch(ctx context.Context, r httpapi.SearchAudit) (int64, error) {
+	attrs := map[string]string{"route": "/v1/retrieval/search", "status": strconv.Itoa(r.Status)}
+	if r.Collection != "" {
+		attrs["collection"] = r.Collection
+	}
+	if r.Mode != "" {
+		attrs["mode"] = string(r.Mode)
+	}
+	rcpt, err := a.log.Append(ctx, audit.Event{
+		Kind:        audit.KindRetrievalSearch,
+		RequestID:   r.RequestID,
+		Actor:       r.Actor,
+		Task:        assist.TaskRetrieval,
+		Model:       r.Model.Name,
+		ModelDigest: r.Model.Digest,
+		Input:       r.Input,
+		Output:      r.Output,
+		Sources:     r.Sources,
+		Latency:     r.Latency,
+		Outcome:     audit.Outcome(r.Outcome),
+		ErrorKind:   r.ErrorKind,
+		Attrs:       attrs,
+	})
+	return rcpt.Seq, err
+}
+
+func (a retrievalAuditor) RecordDocumentChange(ctx context.Context, r httpapi.DocumentAudit) (int64, error) {
+	kind := audit.KindRetrievalIngest
+	switch r.Change {
+	case httpapi.ChangeDelete:
+		kind = audit.KindRetrievalDelete
+	case httpapi.ChangeDeleteCollection:
+		kind = audit.KindRetrievalDeleteCollection
+	}
+	attrs := map[string]string{"route": r.Route, "status": strconv.Itoa(r.Status), "collection": r.Collection}
+	set := func(k, v string) {
+		if v != "" {
+			attrs[k] = v
+		}
+	}
+	if r.DocumentID > 0 {
+		attrs["document_id"] = strconv.FormatInt(r.DocumentID, 10)
+	}
+	set("source", r.Source)
+	set("content_hash", r.ContentHash)
+	set("put_status", string(r.PutStatus))
+	set("lang", r.Lang)
+	if r.Outcome == string(audit.OutcomeOK) {
+		switch r.Change {
+		case httpapi.ChangeIngest:
+			attrs["chunks"], attrs["embedded"] = strconv.Itoa(r.Chunks), strconv.Itoa(r.Embedded)
+		case httpapi.ChangeDeleteCollection:
+			attrs["documents"], attrs["chunks"] = strconv.Itoa(r.Documents), strconv.Itoa(r.Chunks)
+		}
+	}
+	rcpt, err := a.log.Append(ctx, audit.Event{
+		Kind:        kind,
+		RequestID:   r.RequestID,
+		Actor:       r.Actor,
+		Model:       r.Model.Name,
+		ModelDigest: r.Model.Digest,
+		InputHash:   r.InputSHA256,
+		Output:      r.Output,
+		Latency:     r.Latency,
+		Outcome:     audit.Outcome(r.Outcome),
+		ErrorKind:   r.ErrorKind,
+		Attrs:       attrs,
+	})
+	return rcpt.Seq, err
+}

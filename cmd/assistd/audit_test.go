@@ -3,91 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/pgdb/pgtest"
 )
-
-// tcpProxy forwards a port to the database; Stop cuts every connection and
-// refuses new ones, as a database outage would; Start serves again.
-type tcpProxy struct {
-	target string
-	addr   string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newTCPProxy(t testing.TB, target string) *tcpProxy {
-	p := &tcpProxy{target: target}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.Stop)
-	return p
-}
-
-func (p *tcpProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-func (p *tcpProxy) Stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *tcpProxy) Start(t testing.TB) {
-	var ln net.Listener
-	var err error
-	for range 50 { // the port may linger briefly after Stop
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.serve(ln)
-}
 
 func TestAuditFailClosedAndRecovers(t *testing.T) {
 	ay := auditYAML(t)
@@ -96,8 +20,8 @@ func TestAuditFailClosedAndRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newTCPProxy(t, u.Host)
-	g := startGatewayWithDB(t, u, proxy.addr, hostYAML("h1", ollamaURL(t), 4), ay+"database:\n  max_conns: 8\n")
+	proxy := pgtest.NewProxy(t, u.Host)
+	g := startGatewayWithDB(t, u, proxy.Addr(), hostYAML("h1", ollamaURL(t), 4), ay+"database:\n  max_conns: 8\n")
 	ctx := context.Background()
 
 	gen := func(stream bool) (int, string) {
@@ -122,7 +46,7 @@ func TestAuditFailClosedAndRecovers(t *testing.T) {
 		}
 	}
 
-	proxy.Start(t)
+	proxy.Start()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		status, body := gen(false)

@@ -101,6 +101,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	if auditLog != nil {
 		deps.Audit = auditLog
+		// Retrieval searches and document changes (a nil interface when
+		// auditing is disabled).
+		deps.RetrievalAudit = retrievalAuditor{auditLog}
 	}
 	opts := httpapi.Options{
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,

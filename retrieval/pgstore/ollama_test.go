@@ -59,17 +59,18 @@ func TestRealOllamaEmbeddings(t *testing.T) {
 		t.Fatalf("%d of %d chunks have %d dims (%v)", stored, c.Chunks, c.Model.Dims, err)
 	}
 
-	rs, err := svc.Search(ctx, retrieval.Query{Collection: "real", Text: "verenpaineen kotimittaus", Mode: retrieval.ModeVector, K: 5})
+	h, err := svc.Search(ctx, retrieval.Query{Collection: "real", Text: "verenpaineen kotimittaus", Mode: retrieval.ModeVector, K: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 5 {
-		t.Fatalf("vector search gave %d results, want 5", len(rs))
+	if rs := h.Results; len(rs) != 5 || h.Model != c.Model {
+		t.Fatalf("vector search gave %d results with model %+v, want 5 with %+v", len(rs), h.Model, c.Model)
 	}
-	rs, err = svc.Search(ctx, retrieval.Query{Collection: "real", Text: "kotimittaus", K: 5})
+	h, err = svc.Search(ctx, retrieval.Query{Collection: "real", Text: "kotimittaus", K: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
+	rs := h.Results
 	found := false
 	for _, r := range rs {
 		doc, err := svc.Document(ctx, "real", r.DocumentID)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,15 +25,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations creates the retrieval schema (and the vector extension).
-var Migrations = pgdb.MigrationSet{Name: "retrieval", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = pgdb.NewMigrationSet("retrieval", migrationFiles, "migrations")
 
 // Store implements retrieval.Store on a pgx pool.
 type Store struct {
@@ -303,17 +294,15 @@ func (s *Store) Documents(ctx context.Context, collection string) ([]retrieval.D
 }
 
 // DeleteDocument implements retrieval.Store.
-func (s *Store) DeleteDocument(ctx context.Context, collection string, id int64) error {
+func (s *Store) DeleteDocument(ctx context.Context, collection string, id int64) (retrieval.Document, error) {
 	const op = "pgstore.DeleteDocument"
-	tag, err := s.pool.Exec(ctx, `DELETE FROM retrieval.documents d USING retrieval.collections c
-		WHERE c.id = d.collection_id AND c.name = $1 AND d.id = $2`, collection, id)
+	d, err := scanDocument(s.pool.QueryRow(ctx, `DELETE FROM retrieval.documents d USING retrieval.collections c
+		WHERE c.id = d.collection_id AND c.name = $1 AND d.id = $2
+		RETURNING `+documentCols, collection, id))
 	if err != nil {
-		return pgdb.Translate(op, err)
+		return retrieval.Document{}, notFound(op, "document", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return assist.E(assist.KindNotFound, op, "document not found")
-	}
-	return nil
+	return d, nil
 }
 
 // Embeddings implements retrieval.Store.

@@ -88,6 +88,12 @@ func (e *env) ingestCorpus(t *testing.T) {
 	}
 }
 
+// search runs q and returns its results.
+func (e *env) search(ctx context.Context, q retrieval.Query) ([]retrieval.Result, error) {
+	h, err := e.svc.Search(ctx, q)
+	return h.Results, err
+}
+
 // checkCitation asserts that a result's offsets point at its text in the
 // stored document text.
 func (e *env) checkCitation(t *testing.T, r retrieval.Result) {
@@ -138,7 +144,7 @@ func TestSearchCorpus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.q.Collection = "guides"
-			rs, err := e.svc.Search(ctx, tt.q)
+			rs, err := e.search(ctx, tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,8 +193,29 @@ func TestSearchCorpus(t *testing.T) {
 		})
 	}
 
+	t.Run("hits name the collection's model and the sources", func(t *testing.T) {
+		h, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "metformin", Mode: retrieval.ModeFullText, K: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := e.svc.Collection(ctx, "guides")
+		if h.Collection != "guides" || h.Mode != retrieval.ModeFullText || h.Model != c.Model || len(h.Results) == 0 {
+			t.Fatalf("hits %+v, collection model %+v", h, c.Model)
+		}
+		ids := h.SourceIDs()
+		for i, r := range h.Results {
+			if ids[i] != "chunk:"+itoa(r.ChunkID) {
+				t.Errorf("source %d is %q for chunk %d", i, ids[i], r.ChunkID)
+			}
+		}
+		none, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "zzzqqq", Mode: retrieval.ModeFullText})
+		if err != nil || none.Results == nil || len(none.Results) != 0 {
+			t.Fatalf("no hits: %+v %v", none, err)
+		}
+	})
+
 	t.Run("hybrid fuses both rankings", func(t *testing.T) {
-		rs, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "metformin eGFR", K: 3})
+		rs, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "metformin eGFR", K: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,18 +277,18 @@ func TestSearchRefusesOtherEmbeddingModel(t *testing.T) {
 	if _, err := e.svc.Ingest(ctx, retrieval.IngestRequest{Collection: "guides", Source: "a.md", Data: corpus(t, "verenpaine.md")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "verenpaine", Model: "other-model"})
+	_, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "verenpaine", Model: "other-model"})
 	if assist.KindOf(err) != assist.KindConflict || !strings.Contains(assist.MessageOf(err), "embedded with model bow") {
 		t.Fatalf("search with another model: %v", err)
 	}
 	// The same name with a new digest (the model was updated on the host).
 	e.emb.Version = "2"
-	_, err = e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "verenpaine"})
+	_, err = e.search(ctx, retrieval.Query{Collection: "guides", Text: "verenpaine"})
 	if assist.KindOf(err) != assist.KindConflict || !strings.Contains(assist.MessageOf(err), "reembed") {
 		t.Fatalf("search after the model changed: %v", err)
 	}
 	// Full-text search needs no embedding and still works.
-	if _, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "verenpaine", Mode: retrieval.ModeFullText}); err != nil {
+	if _, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "verenpaine", Mode: retrieval.ModeFullText}); err != nil {
 		t.Fatal(err)
 	}
 	// Ingesting with another model, or with the updated one, is refused too.
@@ -288,6 +315,9 @@ func TestReingest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(first.ContentHash) != 64 || first.Model.Name != model || first.Model.Digest == "" {
+		t.Fatalf("first ingest: %+v", first)
+	}
 	_, inputs := e.emb.Stats()
 
 	t.Run("unchanged is a no-op", func(t *testing.T) {
@@ -295,7 +325,8 @@ func TestReingest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if again.Status != retrieval.StatusUnchanged || again.DocumentID != first.DocumentID || again.Embedded != 0 {
+		if again.Status != retrieval.StatusUnchanged || again.DocumentID != first.DocumentID || again.Embedded != 0 ||
+			again.ContentHash != first.ContentHash || again.Model != first.Model {
 			t.Fatalf("re-ingest: %+v", again)
 		}
 		if _, n := e.emb.Stats(); n != inputs {
@@ -312,20 +343,20 @@ func TestReingest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Status != retrieval.StatusUpdated || res.DocumentID != first.DocumentID {
+		if res.Status != retrieval.StatusUpdated || res.DocumentID != first.DocumentID || res.ContentHash == first.ContentHash {
 			t.Fatalf("changed ingest: %+v", res)
 		}
 		if res.Embedded == 0 || res.Embedded >= res.Chunks {
 			t.Fatalf("only changed passages should be embedded: %d of %d", res.Embedded, res.Chunks)
 		}
-		old, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "kuukauden", Mode: retrieval.ModeFullText})
+		old, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "kuukauden", Mode: retrieval.ModeFullText})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(old) != 0 {
 			t.Fatalf("old text still found: %q", old[0].Text)
 		}
-		rs, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "hoitaja soittaa", Mode: retrieval.ModeFullText})
+		rs, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "hoitaja soittaa", Mode: retrieval.ModeFullText})
 		if err != nil || len(rs) != 1 {
 			t.Fatalf("new text: %v, %d results", err, len(rs))
 		}
@@ -415,7 +446,7 @@ func TestPDFIngest(t *testing.T) {
 	if res.Lang != "en" {
 		t.Errorf("lang %q", res.Lang)
 	}
-	rs, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "thiazide sodium", Mode: retrieval.ModeFullText})
+	rs, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "thiazide sodium", Mode: retrieval.ModeFullText})
 	if err != nil || len(rs) == 0 {
 		t.Fatalf("search: %v, %d results", err, len(rs))
 	}
@@ -464,11 +495,11 @@ func TestReembed(t *testing.T) {
 	if !strings.Contains(def, "vector(32)") || !strings.Contains(def, "m='8'") {
 		t.Fatalf("index after reembed: %s", def)
 	}
-	rs, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "metformin", Mode: retrieval.ModeVector})
+	rs, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "metformin", Mode: retrieval.ModeVector})
 	if err != nil || len(rs) == 0 || rs[0].Source != "diabetes_sv.md" {
 		t.Fatalf("search after reembed: %v %+v", err, rs)
 	}
-	if _, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "metformin", Model: model}); assist.KindOf(err) != assist.KindConflict {
+	if _, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "metformin", Model: model}); assist.KindOf(err) != assist.KindConflict {
 		t.Fatalf("old model after reembed: %v", err)
 	}
 	// A new document in the re-embedded collection uses the new model.
@@ -488,21 +519,28 @@ func TestDelete(t *testing.T) {
 			sv = d.ID
 		}
 	}
-	if err := e.svc.DeleteDocument(ctx, "guides", sv); err != nil {
+	deleted, err := e.svc.DeleteDocument(ctx, "guides", sv)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.DeleteDocument(ctx, "guides", sv); assist.KindOf(err) != assist.KindNotFound {
+	if deleted.ID != sv || deleted.Source != "diabetes_sv.md" || len(deleted.ContentHash) != 64 {
+		t.Fatalf("deleted document %+v", deleted)
+	}
+	if _, err := e.svc.DeleteDocument(ctx, "guides", sv); assist.KindOf(err) != assist.KindNotFound {
 		t.Fatalf("second delete: %v", err)
 	}
-	rs, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "metformin", Mode: retrieval.ModeFullText})
+	rs, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "metformin", Mode: retrieval.ModeFullText})
 	if err != nil || len(rs) != 0 {
 		t.Fatalf("deleted document still found: %v %d", err, len(rs))
 	}
-	c, _ := e.svc.Collection(ctx, "guides")
-	if err := e.svc.DeleteCollection(ctx, "guides"); err != nil {
+	c, err := e.svc.DeleteCollection(ctx, "guides")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Search(ctx, retrieval.Query{Collection: "guides", Text: "x"}); assist.KindOf(err) != assist.KindNotFound {
+	if c.Name != "guides" || c.Model.Name != model || c.Documents != 3 || c.Chunks == 0 {
+		t.Fatalf("deleted collection %+v", c)
+	}
+	if _, err := e.search(ctx, retrieval.Query{Collection: "guides", Text: "x"}); assist.KindOf(err) != assist.KindNotFound {
 		t.Fatalf("search deleted collection: %v", err)
 	}
 	var n int
@@ -510,7 +548,7 @@ func TestDelete(t *testing.T) {
 		"chunks_hnsw_"+itoa(c.ID)).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("rows or index left: %d %v", n, err)
 	}
-	if err := e.svc.DeleteCollection(ctx, "guides"); assist.KindOf(err) != assist.KindNotFound {
+	if _, err := e.svc.DeleteCollection(ctx, "guides"); assist.KindOf(err) != assist.KindNotFound {
 		t.Fatalf("second collection delete: %v", err)
 	}
 }
@@ -533,7 +571,7 @@ func TestSearchValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := e.svc.Search(ctx, tt.q); assist.KindOf(err) != tt.kind {
+			if _, err := e.search(ctx, tt.q); assist.KindOf(err) != tt.kind {
 				t.Fatalf("err %v, want %s", err, tt.kind)
 			}
 		})

@@ -3,7 +3,8 @@
 // It reads TEST_DATABASE_URL (a superuser connection to the test cluster
 // that scripts/stack.sh starts). Without it a test skips with a clear
 // message, except when CI=true, where it fails: a missing database must
-// never give a green build.
+// never give a green build. A Proxy in front of the database lets a test
+// simulate an outage.
 package pgtest
 
 import (

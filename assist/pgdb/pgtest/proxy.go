@@ -1,16 +1,18 @@
-package audit
+package pgtest
 
 import (
 	"io"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
-// tcpProxy forwards a local port to the database so a test can take the
-// database "down" (close the port and cut every connection) and bring it
-// back on the same address, without touching the real server.
-type tcpProxy struct {
+// Proxy forwards a local port to the database so a test can take the
+// database "down" (Stop closes the port and cuts every connection, as an
+// outage would) and bring it back on the same address (Start), without
+// touching the real server.
+type Proxy struct {
 	t      testing.TB
 	target string
 	addr   string
@@ -21,11 +23,14 @@ type tcpProxy struct {
 	wg    sync.WaitGroup
 }
 
-func newTCPProxy(t testing.TB, target string) *tcpProxy {
-	p := &tcpProxy{t: t, target: target, conns: map[net.Conn]bool{}}
+// NewProxy listens on a free loopback port and forwards it to target
+// (host:port). It is stopped, and its goroutines waited for, at cleanup.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	p := &Proxy{t: t, target: target, conns: map[net.Conn]bool{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("pgtest: proxy: %v", err)
 	}
 	p.addr = ln.Addr().String()
 	p.serve(ln)
@@ -36,7 +41,11 @@ func newTCPProxy(t testing.TB, target string) *tcpProxy {
 	return p
 }
 
-func (p *tcpProxy) serve(ln net.Listener) {
+// Addr is the proxy's host:port; put it in the database URL in place of
+// the server's.
+func (p *Proxy) Addr() string { return p.addr }
+
+func (p *Proxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
@@ -57,7 +66,7 @@ func (p *tcpProxy) serve(ln net.Listener) {
 	}()
 }
 
-func (p *tcpProxy) pipe(c net.Conn) {
+func (p *Proxy) pipe(c net.Conn) {
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
 		c.Close()
@@ -86,7 +95,7 @@ func (p *tcpProxy) pipe(c net.Conn) {
 }
 
 // Stop closes the port and cuts every open connection.
-func (p *tcpProxy) Stop() {
+func (p *Proxy) Stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln != nil {
@@ -98,11 +107,20 @@ func (p *tcpProxy) Stop() {
 	}
 }
 
-// Start listens again on the same address.
-func (p *tcpProxy) Start() {
-	ln, err := net.Listen("tcp", p.addr)
+// Start listens again on the same address. It must be called from the
+// test's goroutine: it fails the test if the address stays taken.
+func (p *Proxy) Start() {
+	p.t.Helper()
+	var ln net.Listener
+	var err error
+	for range 50 { // the port may linger briefly after Stop
+		if ln, err = net.Listen("tcp", p.addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
-		p.t.Fatalf("proxy restart: %v", err)
+		p.t.Fatalf("pgtest: proxy restart: %v", err)
 	}
 	p.serve(ln)
 }
