@@ -59,6 +59,13 @@ func (a relayAuditor) Record(ctx context.Context, r relay.Record) (int64, error)
 		ev.Input = r.Input
 	}
 	ev.Output = r.Output
+	if ev.Patient == "" {
+		// No patient header: a personal identity code in the prompt still
+		// links the record to the patient, pseudonymised like the header.
+		if codes := audit.FindHETU(string(r.Input)); len(codes) > 0 {
+			ev.Patient = codes[0]
+		}
+	}
 	rcpt, err := a.log.Append(ctx, ev)
 	return rcpt.Seq, err
 }

@@ -117,10 +117,19 @@ func TestAuditReviewThroughGateway(t *testing.T) {
 	if b := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(b, `"proof"`) || strings.Contains(b, hetuExample) {
 		t.Fatalf("record with proof: %d %s", resp.StatusCode, b)
 	}
+	// Without the header, an identity code in the prompt links the record.
+	inPrompt := fmt.Sprintf(`{"model":%q,"prompt":"Potilas %s: %s","stream":false,"options":{"num_predict":4}}`, testModel(), hetuExample, promptMarker)
+	resp = g.do(t, assist.RoleClinician, "POST", "/api/generate", inPrompt)
+	readAll(t, resp)
+	seq2 := resp.Header.Get("X-Sote-Audit-Seq")
 	resp = g.do(t, assist.RoleRiskReviewer, "POST", "/v1/audit/records/search", `{"patient":"`+hetuExample+`"}`)
 	b := readAll(t, resp)
-	if resp.StatusCode != 200 || !strings.Contains(b, `"seq":`+seq) || strings.Contains(b, hetuExample) {
-		t.Fatalf("search by patient: %d %s", resp.StatusCode, b)
+	if resp.StatusCode != 200 || !strings.Contains(b, `"seq":`+seq) || !strings.Contains(b, `"seq":`+seq2) || strings.Contains(b, hetuExample) {
+		t.Fatalf("search by patient must find both records (%s, %s): %d %s", seq, seq2, resp.StatusCode, b)
+	}
+	var clear int
+	if err := g.DB.QueryRow(context.Background(), `SELECT count(*) FROM audit_records r WHERE r::text LIKE '%' || $1 || '%'`, hetuExample).Scan(&clear); err != nil || clear != 0 {
+		t.Fatalf("%d audit rows hold the identity code in clear (%v)", clear, err)
 	}
 	resp = g.do(t, assist.RoleRiskReviewer, "GET", "/v1/audit/records?patient="+hetuExample, "")
 	if b := readAll(t, resp); resp.StatusCode != 400 || strings.Contains(b, hetuExample) {
