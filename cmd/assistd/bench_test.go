@@ -156,31 +156,80 @@ func BenchmarkGatewayOverhead(b *testing.B) {
 				extra string
 			}{{"gateway", ""}, {"gateway+audit", auditYAML(b)}}
 			for _, v := range variants {
-				g := startGateway(b, hostYAML("up", up.url, 256), "queues:\n  interactive: {limit: 4096, timeout: 60s}\nlog:\n  level: warn\n"+v.extra)
-				via := target{name: v.name, url: g.URL, token: g.Tokens[assist.RoleService], model: up.model}
-				n, dur := 2000, 2*time.Second
-				if up.name == "ollama" {
-					n, dur = 40, 4*time.Second
-				}
-				for i := 0; i < b.N; i++ {
-					dl, gl := latencies(b, direct, false, n), latencies(b, via, false, n)
-					ds, gs := latencies(b, direct, true, n), latencies(b, via, true, n)
-					// Alternate direct and via-gateway rounds so drift in the
-					// machine's load affects both alike.
-					var dt, gt float64
-					for range 3 {
-						dt += throughput(b, direct, 64, dur) / 3
-						gt += throughput(b, via, 64, dur) / 3
+				b.Run(v.name, func(b *testing.B) {
+					g := startGateway(b, hostYAML("up", up.url, 256), "queues:\n  interactive: {limit: 4096, timeout: 60s}\nlog:\n  level: warn\n"+v.extra)
+					via := target{name: v.name, url: g.URL, token: g.Tokens[assist.RoleService], model: up.model}
+					n, dur := 2000, 2*time.Second
+					if up.name == "ollama" {
+						n, dur = 40, 4*time.Second
 					}
-					b.ReportMetric(float64((percentile(gl, .5)-percentile(dl, .5)).Microseconds())/1000, "added-p50-ms")
-					b.ReportMetric(float64((percentile(gl, .99)-percentile(dl, .99)).Microseconds())/1000, "added-p99-ms")
-					b.ReportMetric(float64((percentile(gs, .5)-percentile(ds, .5)).Microseconds())/1000, "added-ttfb-p50-ms")
-					b.ReportMetric(gt/dt, "throughput-ratio")
-					b.Logf("%s via %s: p50 %v vs %v direct; p99 %v vs %v; ttfb p50 %v vs %v; 64 clients %.0f/s vs %.0f/s direct (%.1f%%)",
-						up.name, v.name, percentile(gl, .5), percentile(dl, .5), percentile(gl, .99), percentile(dl, .99),
-						percentile(gs, .5), percentile(ds, .5), gt, dt, 100*gt/dt)
-				}
+					for i := 0; i < b.N; i++ {
+						dl, gl := latencies(b, direct, false, n), latencies(b, via, false, n)
+						ds, gs := latencies(b, direct, true, n), latencies(b, via, true, n)
+						// Alternate direct and via-gateway rounds so drift in the
+						// machine's load affects both alike.
+						var dt, gt float64
+						for range 3 {
+							dt += throughput(b, direct, 64, dur) / 3
+							gt += throughput(b, via, 64, dur) / 3
+						}
+						b.ReportMetric(float64((percentile(gl, .5)-percentile(dl, .5)).Microseconds())/1000, "added-p50-ms")
+						b.ReportMetric(float64((percentile(gl, .99)-percentile(dl, .99)).Microseconds())/1000, "added-p99-ms")
+						b.ReportMetric(float64((percentile(gs, .5)-percentile(ds, .5)).Microseconds())/1000, "added-ttfb-p50-ms")
+						b.ReportMetric(gt/dt, "throughput-ratio")
+						b.Logf("%s via %s: p50 %v vs %v direct; p99 %v vs %v; ttfb p50 %v vs %v; 64 clients %.0f/s vs %.0f/s direct (%.1f%%)",
+							up.name, v.name, percentile(gl, .5), percentile(dl, .5), percentile(gl, .99), percentile(dl, .99),
+							percentile(gs, .5), percentile(ds, .5), gt, dt, 100*gt/dt)
+					}
+				})
 			}
 		})
+	}
+}
+
+// BenchmarkRiskAssessGateway measures POST /v1/risk/assess through the
+// whole gateway — authentication, the rule engine and a durable audit
+// record in PostgreSQL per assessment — with 64 concurrent clients.
+func BenchmarkRiskAssessGateway(b *testing.B) {
+	g := startGateway(b, hostYAML("h1", ollamaURL(b), 2), auditYAML(b)+"log:\n  level: warn\n")
+	list := `{"drugs":[{"name":"Marevan"},{"name":"Burana"},{"atc":"N05BA04"},{"atc":"C09AA05"},{"atc":"C03DA01"},` +
+		`{"atc":"N06AB10"},{"atc":"N02AA01"},{"atc":"A10BA02"},{"atc":"C07AB07"},{"atc":"N03AX16"},{"atc":"M01AB05"},` +
+		`{"atc":"A02BC01"},{"atc":"N05CF01"},{"atc":"C08CA01"},{"atc":"G04BD08"}],"patient":{"age":80,"egfr":35,"falls":true}}`
+	call := func() error {
+		req, _ := http.NewRequest("POST", g.URL+"/v1/risk/assess", strings.NewReader(list))
+		req.Header.Set("Authorization", "Bearer "+g.Tokens[assist.RoleService])
+		resp, err := benchClient.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	for i := 0; i < b.N; i++ {
+		var done, failed atomic.Int64
+		var wg sync.WaitGroup
+		stop := time.Now().Add(5 * time.Second)
+		for range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(stop) {
+					if call() != nil {
+						failed.Add(1)
+						continue
+					}
+					done.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if failed.Load() > 0 {
+			b.Fatalf("%d assessments failed", failed.Load())
+		}
+		b.ReportMetric(float64(done.Load())/5, "assessments/s")
 	}
 }
