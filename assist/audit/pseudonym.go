@@ -15,7 +15,7 @@ const MinHMACKeyLen = 32
 
 // Pseudonymise returns the keyed pseudonym of a clear patient identifier:
 // HMAC-SHA256(key, domain || normalised id), where normalising trims
-// spaces and upper-cases, so "131052-308t " and "131052-308T" agree. The
+// spaces and upper-cases, so a code typed in lower case or with stray spaces agrees. The
 // same key must be used for the whole life of the log, or old records can
 // no longer be found by patient. An empty id gives nil.
 func Pseudonymise(key []byte, id string) Hash {
