@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/retrieval"
 )
 
@@ -31,73 +32,6 @@ type Retrieval interface {
 
 var _ Retrieval = (*retrieval.Service)(nil)
 
-// SearchAudit is one retrieval search to record (audit kind
-// "retrieval.search"), answered or refused.
-type SearchAudit struct {
-	RequestID  string
-	Actor      assist.Actor
-	Collection string
-	Mode       retrieval.Mode
-	// Model is the collection's embedding model (name, digest, dims);
-	// zero when the search was refused before the collection was read.
-	Model   retrieval.EmbeddingModel
-	Input   []byte   // exact request body
-	Output  []byte   // exact response body (nil for refusals)
-	Sources []string // the returned chunks' source ids, in rank order
-	Latency time.Duration
-	Outcome string // "ok" or "error"
-	// ErrorKind is the refusal's kind; Status the HTTP status sent.
-	ErrorKind assist.Kind
-	Status    int
-}
-
-// DocumentChange names an admin change to the retrieval collections.
-type DocumentChange string
-
-// Document changes recorded in the audit log.
-const (
-	ChangeIngest           DocumentChange = "ingest"            // a document added, replaced or found unchanged
-	ChangeDelete           DocumentChange = "delete"            // a document deleted
-	ChangeDeleteCollection DocumentChange = "delete_collection" // a collection deleted
-)
-
-// DocumentAudit is one admin change to record, applied or refused.
-type DocumentAudit struct {
-	Change     DocumentChange
-	RequestID  string
-	Actor      assist.Actor
-	Route      string
-	Collection string
-	DocumentID int64  // ingests and document deletes
-	Source     string // the document's source key
-	// ContentHash is the SHA-256 (hex) of the document's normalised text:
-	// of the stored version for ingests, of the removed one for deletes.
-	ContentHash string
-	PutStatus   retrieval.PutStatus // ingests: created, updated or unchanged
-	Lang        string
-	Chunks      int // chunks stored (ingests) or removed (collection deletes)
-	Embedded    int // ingests: chunks sent to the embedding model
-	Documents   int // collection deletes: documents removed
-	Model       retrieval.EmbeddingModel
-	// InputSHA256 is the hash of the uploaded document bytes; the bytes
-	// themselves are not recorded (documents are not patient data, and
-	// large).
-	InputSHA256 []byte
-	Output      []byte // exact response body (ingests; deletes answer 204)
-	Latency     time.Duration
-	Outcome     string // "ok" or "error"
-	ErrorKind   assist.Kind
-	Status      int
-}
-
-// RetrievalAuditor durably records retrieval events and returns the
-// record's sequence number. Errors: unavailable when the log cannot be
-// written.
-type RetrievalAuditor interface {
-	RecordSearch(ctx context.Context, r SearchAudit) (int64, error)
-	RecordDocumentChange(ctx context.Context, r DocumentAudit) (int64, error)
-}
-
 // Role sets of the retrieval routes: every task role reads, admins write.
 var (
 	retrievalReaders = []assist.Role{assist.RoleClinician, assist.RoleInterpreter, assist.RoleService, assist.RoleRiskReviewer, assist.RoleAdmin}
@@ -109,7 +43,7 @@ type retrievalAPI struct {
 	svc Retrieval
 	// audit records searches and changes; nil only when auditing is
 	// disabled by configuration.
-	audit RetrievalAuditor
+	audit TaskAuditor
 	log   *slog.Logger
 }
 
@@ -119,7 +53,7 @@ func registerRetrievalRoutes(e *echo.Echo, d Deps, authn echo.MiddlewareFunc, li
 	if d.Retrieval == nil {
 		return
 	}
-	a := &retrievalAPI{svc: d.Retrieval, audit: d.RetrievalAudit, log: d.Log}
+	a := &retrievalAPI{svc: d.Retrieval, audit: d.TaskAudit, log: d.Log}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -141,15 +75,16 @@ func (a *retrievalAPI) search(limit int64) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		rec := SearchAudit{Input: body}
+		rec := TaskRecord{Kind: audit.KindRetrievalSearch, Task: assist.TaskRetrieval, Input: body}
 		var q retrieval.Query
 		if err := unmarshalBody(body, &q); err != nil {
-			return a.refuseSearch(c, rec, start, err)
+			return refuseTask(c, a.audit, rec, start, err)
 		}
-		rec.Collection, rec.Mode = q.Collection, q.Mode
+		rec.setAttr("collection", q.Collection)
 		hits, err := a.svc.Search(c.Request().Context(), q)
 		if err != nil {
-			return a.refuseSearch(c, rec, start, err)
+			rec.setAttr("mode", string(q.Mode))
+			return refuseTask(c, a.audit, rec, start, err)
 		}
 		if hits.Results == nil {
 			hits.Results = []retrieval.Result{}
@@ -158,73 +93,41 @@ func (a *retrievalAPI) search(limit int64) echo.HandlerFunc {
 		if err != nil {
 			return assist.E(assist.KindInternal, "httpapi.retrievalSearch", "internal error", err)
 		}
-		rec.Mode, rec.Model, rec.Sources = hits.Mode, hits.Model, hits.SourceIDs()
+		rec.setAttr("mode", string(hits.Mode))
+		rec.Model, rec.ModelDigest, rec.Sources = hits.Model.Name, hits.Model.Digest, hits.SourceIDs()
 		rec.Output, rec.Outcome, rec.Status = out, "ok", http.StatusOK
-		seq, err := a.recordSearch(c, rec, start)
-		if err != nil {
+		if err := recordTask(c, a.audit, rec, start, "the audit log cannot be written; the search results were not released"); err != nil {
 			return err
 		}
-		setAuditSeq(c, seq)
 		return c.JSONBlob(http.StatusOK, out)
 	}
 }
 
-// refuseSearch records a refused search (best effort) and returns err.
-func (a *retrievalAPI) refuseSearch(c echo.Context, rec SearchAudit, start time.Time, err error) error {
-	rec.Outcome, rec.ErrorKind, rec.Status = "error", assist.KindOf(err), Status(assist.KindOf(err))
-	_, _ = a.recordSearch(c, rec, start)
-	return err
-}
-
-func (a *retrievalAPI) recordSearch(c echo.Context, rec SearchAudit, start time.Time) (int64, error) {
-	if a.audit == nil {
-		return 0, nil
-	}
-	rec.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
-	rec.Actor = actorOf(c)
-	rec.Latency = time.Since(start)
-	seq, err := a.audit.RecordSearch(c.Request().Context(), rec)
-	if err != nil {
-		return 0, assist.E(assist.KindUnavailable, "httpapi.retrievalAudit", "the audit log cannot be written; the search results were not released", err)
-	}
-	return seq, nil
+// changeRecord starts the audit record of an admin change to collection.
+// Its attrs name the collection and, as they are known, document_id,
+// source, content_hash (SHA-256 of the normalised text: of the stored
+// version for ingests, of the removed one for deletes), put_status, lang,
+// and the counts: chunks and embedded for ingests, documents and chunks
+// for collection deletes.
+func changeRecord(kind audit.EventKind, collection string) TaskRecord {
+	return TaskRecord{Kind: kind, Attrs: map[string]string{"collection": collection}}
 }
 
 // recordChange records an applied admin change. The change is already
 // committed: when the record cannot be written the caller is told so with
 // 503, and the change is logged (ids only) for the operators to reconcile.
-func (a *retrievalAPI) recordChange(c echo.Context, rec DocumentAudit, start time.Time) (int64, error) {
-	if a.audit == nil {
-		return 0, nil
+func (a *retrievalAPI) recordChange(c echo.Context, rec TaskRecord, start time.Time) error {
+	msg := "the change was applied, but the audit log cannot be written"
+	if rec.Kind == audit.KindRetrievalIngest {
+		msg += "; ingest the document again once the log is back to record it"
 	}
-	rec.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
-	rec.Actor = actorOf(c)
-	rec.Latency = time.Since(start)
-	seq, err := a.audit.RecordDocumentChange(c.Request().Context(), rec)
-	if err != nil && rec.Outcome == "ok" {
+	err := recordTask(c, a.audit, rec, start, msg)
+	if err != nil {
 		a.log.ErrorContext(c.Request().Context(), "retrieval: change applied but not recorded in the audit log",
-			"request_id", rec.RequestID, "change", string(rec.Change), "collection", rec.Collection,
-			"document", rec.DocumentID, "content_hash", rec.ContentHash, "actor", rec.Actor.TokenID)
-		msg := "the change was applied, but the audit log cannot be written"
-		if rec.Change == ChangeIngest {
-			msg += "; ingest the document again once the log is back to record it"
-		}
-		return 0, assist.E(assist.KindUnavailable, "httpapi.retrievalAudit", msg, err)
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "change", string(rec.Kind), "collection", rec.Attrs["collection"],
+			"document", rec.Attrs["document_id"], "content_hash", rec.Attrs["content_hash"], "actor", actorOf(c).TokenID)
 	}
-	return seq, err
-}
-
-// refuseChange records a refused change (best effort) and returns err.
-func (a *retrievalAPI) refuseChange(c echo.Context, rec DocumentAudit, start time.Time, err error) error {
-	rec.Outcome, rec.ErrorKind, rec.Status = "error", assist.KindOf(err), Status(assist.KindOf(err))
-	_, _ = a.recordChange(c, rec, start)
 	return err
-}
-
-func setAuditSeq(c echo.Context, seq int64) {
-	if seq > 0 {
-		c.Response().Header().Set("X-Sote-Audit-Seq", strconv.FormatInt(seq, 10))
-	}
 }
 
 // unmarshalBody decodes a JSON request body with a clear message.
@@ -292,10 +195,14 @@ func (a *retrievalAPI) ingest() echo.HandlerFunc {
 			return err
 		}
 		sum := sha256.Sum256(req.Data)
-		rec := DocumentAudit{Change: ChangeIngest, Route: c.Path(), Collection: req.Collection, Source: req.Source, InputSHA256: sum[:]}
+		rec := changeRecord(audit.KindRetrievalIngest, req.Collection)
+		// Only the uploaded bytes' hash is recorded: documents are not
+		// patient data, and large.
+		rec.InputSHA256 = sum[:]
+		rec.setAttr("source", req.Source)
 		res, err := a.svc.Ingest(c.Request().Context(), req)
 		if err != nil {
-			return a.refuseChange(c, rec, start, err)
+			return refuseTask(c, a.audit, rec, start, err)
 		}
 		status := http.StatusOK
 		if res.Status == retrieval.StatusCreated {
@@ -305,14 +212,16 @@ func (a *retrievalAPI) ingest() echo.HandlerFunc {
 		if err != nil {
 			return assist.E(assist.KindInternal, "httpapi.retrievalIngest", "internal error", err)
 		}
-		rec.DocumentID, rec.ContentHash, rec.PutStatus, rec.Lang = res.DocumentID, res.ContentHash, res.Status, res.Lang
-		rec.Chunks, rec.Embedded, rec.Model = res.Chunks, res.Embedded, res.Model
+		rec.Model, rec.ModelDigest = res.Model.Name, res.Model.Digest
+		rec.setAttr("document_id", idAttr(res.DocumentID))
+		rec.setAttr("content_hash", res.ContentHash)
+		rec.setAttr("put_status", string(res.Status))
+		rec.setAttr("lang", res.Lang)
+		rec.Attrs["chunks"], rec.Attrs["embedded"] = strconv.Itoa(res.Chunks), strconv.Itoa(res.Embedded)
 		rec.Output, rec.Outcome, rec.Status = out, "ok", status
-		seq, err := a.recordChange(c, rec, start)
-		if err != nil {
+		if err := a.recordChange(c, rec, start); err != nil {
 			return err
 		}
-		setAuditSeq(c, seq)
 		return c.JSONBlob(status, out)
 	}
 }
@@ -350,18 +259,17 @@ func formatOf(param, contentType string) (retrieval.Format, string, error) {
 func (a *retrievalAPI) deleteCollection() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		rec := DocumentAudit{Change: ChangeDeleteCollection, Route: c.Path(), Collection: c.Param("name")}
-		coll, err := a.svc.DeleteCollection(c.Request().Context(), rec.Collection)
+		rec := changeRecord(audit.KindRetrievalDeleteCollection, c.Param("name"))
+		coll, err := a.svc.DeleteCollection(c.Request().Context(), c.Param("name"))
 		if err != nil {
-			return a.refuseChange(c, rec, start, err)
+			return refuseTask(c, a.audit, rec, start, err)
 		}
-		rec.Documents, rec.Chunks, rec.Model = coll.Documents, coll.Chunks, coll.Model
+		rec.Model, rec.ModelDigest = coll.Model.Name, coll.Model.Digest
+		rec.Attrs["documents"], rec.Attrs["chunks"] = strconv.Itoa(coll.Documents), strconv.Itoa(coll.Chunks)
 		rec.Outcome, rec.Status = "ok", http.StatusNoContent
-		seq, err := a.recordChange(c, rec, start)
-		if err != nil {
+		if err := a.recordChange(c, rec, start); err != nil {
 			return err
 		}
-		setAuditSeq(c, seq)
 		return c.NoContent(http.StatusNoContent)
 	}
 }
@@ -374,18 +282,27 @@ func (a *retrievalAPI) deleteDocument() echo.HandlerFunc {
 		if err != nil || id <= 0 {
 			return assist.Errorf(assist.KindInvalid, "the document id must be a positive integer")
 		}
-		rec := DocumentAudit{Change: ChangeDelete, Route: c.Path(), Collection: c.Param("name"), DocumentID: id}
-		doc, err := a.svc.DeleteDocument(c.Request().Context(), rec.Collection, id)
+		rec := changeRecord(audit.KindRetrievalDelete, c.Param("name"))
+		rec.setAttr("document_id", idAttr(id))
+		doc, err := a.svc.DeleteDocument(c.Request().Context(), c.Param("name"), id)
 		if err != nil {
-			return a.refuseChange(c, rec, start, err)
+			return refuseTask(c, a.audit, rec, start, err)
 		}
-		rec.Source, rec.ContentHash, rec.Lang = doc.Source, doc.ContentHash, doc.Lang
+		rec.setAttr("source", doc.Source)
+		rec.setAttr("content_hash", doc.ContentHash)
+		rec.setAttr("lang", doc.Lang)
 		rec.Outcome, rec.Status = "ok", http.StatusNoContent
-		seq, err := a.recordChange(c, rec, start)
-		if err != nil {
+		if err := a.recordChange(c, rec, start); err != nil {
 			return err
 		}
-		setAuditSeq(c, seq)
 		return c.NoContent(http.StatusNoContent)
 	}
+}
+
+// idAttr is a document id as an audit attribute ("" for none).
+func idAttr(id int64) string {
+	if id <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/retrieval"
 )
 
@@ -167,35 +168,10 @@ func TestRetrievalRoutes(t *testing.T) {
 
 func TestRetrievalRoutesOptional(t *testing.T) {
 	e := echo.New()
-	registerRetrievalRoutes(e, Deps{RetrievalAudit: &fakeRetrievalAuditor{}}, nil, 0)
+	registerRetrievalRoutes(e, Deps{TaskAudit: &fakeTaskAuditor{}}, nil, 0)
 	if len(e.Routes()) != 0 {
 		t.Fatalf("routes registered without a retrieval service: %d", len(e.Routes()))
 	}
-}
-
-// fakeRetrievalAuditor keeps records in memory; err makes it fail.
-type fakeRetrievalAuditor struct {
-	searches []SearchAudit
-	changes  []DocumentAudit
-	err      error
-}
-
-var _ RetrievalAuditor = (*fakeRetrievalAuditor)(nil)
-
-func (f *fakeRetrievalAuditor) RecordSearch(_ context.Context, r SearchAudit) (int64, error) {
-	if f.err != nil {
-		return 0, f.err
-	}
-	f.searches = append(f.searches, r)
-	return int64(len(f.searches) + len(f.changes)), nil
-}
-
-func (f *fakeRetrievalAuditor) RecordDocumentChange(_ context.Context, r DocumentAudit) (int64, error) {
-	if f.err != nil {
-		return 0, f.err
-	}
-	f.changes = append(f.changes, r)
-	return int64(len(f.searches) + len(f.changes)), nil
 }
 
 // TestRetrievalAudit checks that searches and document changes are
@@ -213,25 +189,26 @@ func TestRetrievalAudit(t *testing.T) {
 		auditErr error
 		want     int
 		wantSeq  string
-		check    func(t *testing.T, a *fakeRetrievalAuditor, body []byte)
+		check    func(t *testing.T, a *fakeTaskAuditor, body []byte)
 	}{
 		{name: "search is recorded with its sources", role: assist.RoleClinician, method: http.MethodPost,
 			target: "/v1/retrieval/search", body: search, want: 200, wantSeq: "1",
-			check: func(t *testing.T, a *fakeRetrievalAuditor, body []byte) {
-				if len(a.searches) != 1 || len(a.changes) != 0 {
-					t.Fatalf("records: %d searches, %d changes", len(a.searches), len(a.changes))
+			check: func(t *testing.T, a *fakeTaskAuditor, body []byte) {
+				if len(a.recs) != 1 || a.recs[0].Kind != audit.KindRetrievalSearch {
+					t.Fatalf("records: %+v, want one search", a.recs)
 				}
-				r := a.searches[0]
+				r := a.recs[0]
 				if string(r.Input) != search || !bytes.Equal(r.Output, body) {
 					t.Errorf("input %q / output %q, want the exact request and response bodies (%q)", r.Input, r.Output, body)
 				}
 				if !slices.Equal(r.Sources, []string{"chunk:7", "chunk:3"}) {
 					t.Errorf("sources %q, want the chunk ids in rank order", r.Sources)
 				}
-				if r.Model != fakeModel || r.Collection != "guides" || r.Mode != retrieval.ModeHybrid {
-					t.Errorf("model %+v, collection %q, mode %q", r.Model, r.Collection, r.Mode)
+				if r.Model != fakeModel.Name || r.ModelDigest != fakeModel.Digest || r.Attrs["collection"] != "guides" || r.Attrs["mode"] != string(retrieval.ModeHybrid) {
+					t.Errorf("model %s@%s, attrs %v", r.Model, r.ModelDigest, r.Attrs)
 				}
-				if r.Actor.TokenID != "t1" || r.Actor.Role != assist.RoleClinician || r.Outcome != "ok" || r.Status != 200 || r.ErrorKind != "" {
+				if r.Actor.TokenID != "t1" || r.Actor.Role != assist.RoleClinician || r.Outcome != "ok" || r.Status != 200 || r.ErrorKind != "" ||
+					r.Task != assist.TaskRetrieval || r.Route != "/v1/retrieval/search" {
 					t.Errorf("record %+v", r)
 				}
 				var out retrieval.Hits
@@ -241,7 +218,7 @@ func TestRetrievalAudit(t *testing.T) {
 			}},
 		{name: "search not released when the log fails", role: assist.RoleClinician, method: http.MethodPost,
 			target: "/v1/retrieval/search", body: search, auditErr: errors.New("database down"), want: 503,
-			check: func(t *testing.T, _ *fakeRetrievalAuditor, body []byte) {
+			check: func(t *testing.T, _ *fakeTaskAuditor, body []byte) {
 				if bytes.Contains(body, []byte("passage")) || bytes.Contains(body, []byte("chunk_id")) {
 					t.Errorf("results released without a record: %s", body)
 				}
@@ -252,20 +229,21 @@ func TestRetrievalAudit(t *testing.T) {
 		{name: "refused search is recorded", role: assist.RoleService, method: http.MethodPost, target: "/v1/retrieval/search",
 			body:   `{"collection":"guides","text":"x","model":"other"}`,
 			svcErr: assist.E(assist.KindConflict, "t", "collection guides is embedded with model a, not other"), want: 409,
-			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
-				if len(a.searches) != 1 {
-					t.Fatalf("%d records", len(a.searches))
+			check: func(t *testing.T, a *fakeTaskAuditor, _ []byte) {
+				if len(a.recs) != 1 {
+					t.Fatalf("%d records", len(a.recs))
 				}
-				r := a.searches[0]
-				if r.Outcome != "error" || r.ErrorKind != assist.KindConflict || r.Status != 409 || r.Output != nil || r.Sources != nil {
+				r := a.recs[0]
+				if r.Kind != audit.KindRetrievalSearch || r.Outcome != "error" || r.ErrorKind != assist.KindConflict || r.Status != 409 ||
+					r.Output != nil || r.Sources != nil || r.Attrs["collection"] != "guides" {
 					t.Errorf("record %+v", r)
 				}
 			}},
 		{name: "malformed search is recorded", role: assist.RoleClinician, method: http.MethodPost, target: "/v1/retrieval/search",
 			body: `{"text":`, want: 400,
-			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
-				if len(a.searches) != 1 || string(a.searches[0].Input) != `{"text":` || a.searches[0].ErrorKind != assist.KindInvalid {
-					t.Errorf("records %+v", a.searches)
+			check: func(t *testing.T, a *fakeTaskAuditor, _ []byte) {
+				if len(a.recs) != 1 || a.recs[0].Kind != audit.KindRetrievalSearch || string(a.recs[0].Input) != `{"text":` || a.recs[0].ErrorKind != assist.KindInvalid {
+					t.Errorf("records %+v", a.recs)
 				}
 			}},
 		{name: "refused search answers its own error when the log fails too", role: assist.RoleClinician, method: http.MethodPost,
@@ -273,21 +251,22 @@ func TestRetrievalAudit(t *testing.T) {
 			auditErr: errors.New("down"), want: 400},
 		{name: "ingest is recorded with the document id and content hash", role: assist.RoleAdmin, method: http.MethodPost,
 			target: "/v1/retrieval/collections/guides/documents?source=a.md", body: "# A\n\nText.", want: 201, wantSeq: "1",
-			check: func(t *testing.T, a *fakeRetrievalAuditor, body []byte) {
-				if len(a.changes) != 1 || len(a.searches) != 0 {
-					t.Fatalf("records: %d changes, %d searches", len(a.changes), len(a.searches))
+			check: func(t *testing.T, a *fakeTaskAuditor, body []byte) {
+				if len(a.recs) != 1 || a.recs[0].Kind != audit.KindRetrievalIngest {
+					t.Fatalf("records: %+v, want one ingest", a.recs)
 				}
-				r := a.changes[0]
+				r := a.recs[0]
 				sum := sha256.Sum256([]byte("# A\n\nText."))
-				if r.Change != ChangeIngest || r.DocumentID != 1 || r.ContentHash != "c0ffee" || r.Collection != "guides" || r.Source != "a.md" ||
-					r.PutStatus != retrieval.StatusCreated || r.Chunks != 2 || r.Model != fakeModel || !bytes.Equal(r.InputSHA256, sum[:]) ||
-					!bytes.Equal(r.Output, body) || r.Outcome != "ok" || r.Status != 201 || r.Actor.Role != assist.RoleAdmin {
+				if r.Attrs["document_id"] != "1" || r.Attrs["content_hash"] != "c0ffee" || r.Attrs["collection"] != "guides" || r.Attrs["source"] != "a.md" ||
+					r.Attrs["put_status"] != string(retrieval.StatusCreated) || r.Attrs["chunks"] != "2" || r.Attrs["embedded"] != "2" ||
+					r.Model != fakeModel.Name || r.ModelDigest != fakeModel.Digest || !bytes.Equal(r.InputSHA256, sum[:]) || r.Input != nil ||
+					!bytes.Equal(r.Output, body) || r.Outcome != "ok" || r.Status != 201 || r.Actor.Role != assist.RoleAdmin || r.Task != "" {
 					t.Errorf("record %+v", r)
 				}
 			}},
 		{name: "ingest answers 503 when the log fails", role: assist.RoleAdmin, method: http.MethodPost,
 			target: "/v1/retrieval/collections/guides/documents?source=a.md", body: "# A", auditErr: errors.New("down"), want: 503,
-			check: func(t *testing.T, _ *fakeRetrievalAuditor, body []byte) {
+			check: func(t *testing.T, _ *fakeTaskAuditor, body []byte) {
 				if !bytes.Contains(body, []byte("ingest the document again")) {
 					t.Errorf("error body %s", body)
 				}
@@ -295,24 +274,27 @@ func TestRetrievalAudit(t *testing.T) {
 		{name: "refused ingest is recorded", role: assist.RoleAdmin, method: http.MethodPost,
 			target: "/v1/retrieval/collections/guides/documents?source=a.txt", body: "x",
 			svcErr: assist.E(assist.KindInvalid, "t", "the file looks binary, not text"), want: 400,
-			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
-				if len(a.changes) != 1 || a.changes[0].Outcome != "error" || a.changes[0].ErrorKind != assist.KindInvalid || a.changes[0].Source != "a.txt" {
-					t.Errorf("records %+v", a.changes)
+			check: func(t *testing.T, a *fakeTaskAuditor, _ []byte) {
+				if len(a.recs) != 1 || a.recs[0].Kind != audit.KindRetrievalIngest || a.recs[0].Outcome != "error" || a.recs[0].ErrorKind != assist.KindInvalid ||
+					a.recs[0].Attrs["source"] != "a.txt" || a.recs[0].Attrs["chunks"] != "" {
+					t.Errorf("records %+v", a.recs)
 				}
 			}},
 		{name: "document delete is recorded", role: assist.RoleAdmin, method: http.MethodDelete,
 			target: "/v1/retrieval/collections/guides/documents/9", want: 204, wantSeq: "1",
-			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
-				r := a.changes[0]
-				if r.Change != ChangeDelete || r.DocumentID != 9 || r.ContentHash != "feed" || r.Source != "a.md" || r.Outcome != "ok" || r.Status != 204 {
+			check: func(t *testing.T, a *fakeTaskAuditor, _ []byte) {
+				r := a.recs[0]
+				if r.Kind != audit.KindRetrievalDelete || r.Attrs["document_id"] != "9" || r.Attrs["content_hash"] != "feed" || r.Attrs["source"] != "a.md" ||
+					r.Outcome != "ok" || r.Status != 204 {
 					t.Errorf("record %+v", r)
 				}
 			}},
 		{name: "collection delete is recorded", role: assist.RoleAdmin, method: http.MethodDelete,
 			target: "/v1/retrieval/collections/guides", want: 204, wantSeq: "1",
-			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
-				r := a.changes[0]
-				if r.Change != ChangeDeleteCollection || r.Collection != "guides" || r.Documents != 2 || r.Chunks != 5 || r.Model != fakeModel {
+			check: func(t *testing.T, a *fakeTaskAuditor, _ []byte) {
+				r := a.recs[0]
+				if r.Kind != audit.KindRetrievalDeleteCollection || r.Attrs["collection"] != "guides" || r.Attrs["documents"] != "2" || r.Attrs["chunks"] != "5" ||
+					r.Model != fakeModel.Name || r.ModelDigest != fakeModel.Digest {
 					t.Errorf("record %+v", r)
 				}
 			}},
@@ -320,16 +302,16 @@ func TestRetrievalAudit(t *testing.T) {
 			target: "/v1/retrieval/collections/guides/documents/9", auditErr: errors.New("down"), want: 503},
 		{name: "forbidden change is not a change", role: assist.RoleClinician, method: http.MethodDelete,
 			target: "/v1/retrieval/collections/guides", want: 403,
-			check: func(t *testing.T, a *fakeRetrievalAuditor, _ []byte) {
-				if len(a.changes) != 0 {
-					t.Errorf("records %+v", a.changes)
+			check: func(t *testing.T, a *fakeTaskAuditor, _ []byte) {
+				if len(a.recs) != 0 {
+					t.Errorf("records %+v", a.recs)
 				}
 			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeRetrieval{err: tt.svcErr, status: retrieval.StatusCreated}
-			a := &fakeRetrievalAuditor{err: tt.auditErr}
+			a := &fakeTaskAuditor{err: tt.auditErr}
 			e := echo.New()
 			e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
 			authn := func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -338,7 +320,7 @@ func TestRetrievalAudit(t *testing.T) {
 					return next(c)
 				}
 			}
-			registerRetrievalRoutes(e, Deps{Retrieval: f, RetrievalAudit: a}, authn, 1<<20)
+			registerRetrievalRoutes(e, Deps{Retrieval: f, TaskAudit: a}, authn, 1<<20)
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body)))
 			body, _ := io.ReadAll(rec.Body)

@@ -14,46 +14,15 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/risk"
 	"github.com/soteai/gateway/risk/cdshooks"
 	"github.com/soteai/gateway/risk/fhirin"
 )
 
-// RiskAudit is one medication risk assessment to record (audit kind
-// "risk.assess"), successful or refused.
-type RiskAudit struct {
-	RequestID string
-	Actor     assist.Actor
-	Route     string // "/v1/risk/assess" or "/cds-services/:id"
-	Hook      string // CDS Hooks hook, when the call came through CDS Hooks
-	// PatientRef is the clear patient reference from the request (the
-	// X-Sote-Patient header, the FHIR Patient id or the CDS Hooks
-	// patientId); the auditor pseudonymises it.
-	PatientRef string
-	KBVersion  string
-	Input      []byte // exact request body
-	Output     []byte // exact response body (nil for refusals)
-	Flags      int
-	HighFlags  int
-	Summary    string // "", "ai" (an AI summary was released) or "failed"
-	Latency    time.Duration
-	Outcome    string // "ok" or "error"
-	ErrorKind  assist.Kind
-	Status     int
-}
-
-// RiskAuditor durably records an assessment and returns its sequence
-// number. Errors: unavailable when the log cannot be written.
-type RiskAuditor interface {
-	RecordRisk(ctx context.Context, r RiskAudit) (int64, error)
-}
-
 // RiskDeps is what the medication risk routes need.
 type RiskDeps struct {
 	KB *risk.KB
-	// Audit records every assessment; nil only when auditing is disabled
-	// by configuration.
-	Audit RiskAuditor
 	// Summary writes the optional plain-language summary (?summary=true);
 	// nil makes such requests fail with kind unavailable.
 	Summary risk.Generator
@@ -69,16 +38,32 @@ func (d *RiskDeps) now() time.Time {
 	return time.Now()
 }
 
+// riskAPI is what the medication risk handlers share.
+type riskAPI struct {
+	*RiskDeps
+	// audit records every assessment (kind risk.assess); nil only when
+	// auditing is disabled by configuration.
+	audit TaskAuditor
+}
+
+// newRecord starts the audit record of an assessment (refusals record no
+// flags).
+func (d riskAPI) newRecord() TaskRecord {
+	return TaskRecord{Kind: audit.KindRiskAssess, Task: assist.TaskRiskAssess,
+		Attrs: map[string]string{"kb_version": d.KB.Version(), "flags": "0", "high_flags": "0"}}
+}
+
 // riskRoles may use every medication risk route.
 var riskRoles = []assist.Role{assist.RoleService, assist.RoleClinician, assist.RoleRiskReviewer, assist.RoleAdmin}
 
 // registerRiskRoutes adds the medication risk API and the CDS Hooks
-// service. It registers nothing when d is nil (a gateway without the risk
-// engine).
-func registerRiskRoutes(e *echo.Echo, d *RiskDeps, authn echo.MiddlewareFunc, limit int64) {
-	if d == nil || d.KB == nil {
+// service. It registers nothing when d.Risk is nil (a gateway without the
+// risk engine).
+func registerRiskRoutes(e *echo.Echo, deps Deps, authn echo.MiddlewareFunc, limit int64) {
+	if deps.Risk == nil || deps.Risk.KB == nil {
 		return
 	}
+	d := riskAPI{RiskDeps: deps.Risk, audit: deps.TaskAudit}
 	g := e.Group("", authn)
 	g.POST("/v1/risk/assess", riskAssess(d, limit), allow(riskRoles...))
 	g.GET("/v1/risk/kb", riskKB(d), allow(riskRoles...))
@@ -106,10 +91,11 @@ type errorBody struct {
 // with "resourceType"). ?lang=fi|en picks the summary language and
 // ?summary=true asks for the AI summary. The X-Sote-Audit-Seq header
 // carries the audit record's sequence number.
-func riskAssess(d *RiskDeps, limit int64) echo.HandlerFunc {
+func riskAssess(d riskAPI, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		rec := RiskAudit{Route: "/v1/risk/assess", KBVersion: d.KB.Version(), PatientRef: c.Request().Header.Get("X-Sote-Patient")}
+		rec := d.newRecord()
+		rec.PatientRef = c.Request().Header.Get("X-Sote-Patient")
 		body, err := readBody(c, limit)
 		if err != nil {
 			return err
@@ -117,30 +103,30 @@ func riskAssess(d *RiskDeps, limit int64) echo.HandlerFunc {
 		rec.Input = body
 		in, skipped, patientRef, err := decodeRiskInput(c, body, d.now())
 		if err != nil {
-			return d.refuse(c, rec, start, err)
+			return refuseTask(c, d.audit, rec, start, err)
 		}
 		if rec.PatientRef == "" {
 			rec.PatientRef = patientRef
 		}
 		res, err := risk.Assess(d.KB, in)
 		if err != nil {
-			return d.refuse(c, rec, start, err)
+			return refuseTask(c, d.audit, rec, start, err)
 		}
 		resp := riskAssessResponse{Result: res, Skipped: skipped}
 		if want, _ := strconv.ParseBool(c.QueryParam("summary")); want {
 			if d.Summary == nil {
-				return d.refuse(c, rec, start, assist.E(assist.KindUnavailable, "httpapi.riskAssess", "AI summaries are not configured on this gateway"))
+				return refuseTask(c, d.audit, rec, start, assist.E(assist.KindUnavailable, "httpapi.riskAssess", "AI summaries are not configured on this gateway"))
 			}
 			s, err := risk.Summarize(c.Request().Context(), d.Summary, d.KB, res, langOf(c))
 			if err != nil {
 				if errors.Is(c.Request().Context().Err(), context.Canceled) {
 					return err
 				}
-				rec.Summary = "failed"
+				rec.Attrs["summary"] = "failed"
 				resp.SummaryError = &errorBody{Kind: assist.KindOf(err), Message: assist.MessageOf(err)}
 			} else {
 				if s.AIGenerated {
-					rec.Summary = "ai"
+					rec.Attrs["summary"] = "ai"
 				}
 				resp.Summary = &s
 			}
@@ -194,7 +180,7 @@ func decodeRiskInput(c echo.Context, body []byte, now time.Time) (risk.Input, []
 // riskKB: GET /v1/risk/kb. It reports the loaded knowledge-base version
 // and counts; ?include=rules adds the rules, classes, drugs and sources
 // for review by the risk-management group.
-func riskKB(d *RiskDeps) echo.HandlerFunc {
+func riskKB(d riskAPI) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		body := map[string]any{"version": d.KB.Version(), "info": d.KB.Info(), "sources": d.KB.Sources()}
 		if c.QueryParam("include") == "rules" {
@@ -215,10 +201,10 @@ func cdsDiscovery() echo.HandlerFunc {
 // cdsService: POST /cds-services/{id} for order-sign (medication-risk)
 // and order-select (medication-risk-select). Cards are in Finnish unless
 // ?lang=en or Accept-Language prefers English.
-func cdsService(d *RiskDeps, limit int64) echo.HandlerFunc {
+func cdsService(d riskAPI, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		rec := RiskAudit{Route: "/cds-services/:id", KBVersion: d.KB.Version()}
+		rec := d.newRecord()
 		body, err := readBody(c, limit)
 		if err != nil {
 			return err
@@ -229,12 +215,13 @@ func cdsService(d *RiskDeps, limit int64) echo.HandlerFunc {
 			if assist.KindOf(err) == assist.KindNotFound {
 				return err // no such service: nothing was assessed
 			}
-			return d.refuse(c, rec, start, err)
+			return refuseTask(c, d.audit, rec, start, err)
 		}
-		rec.Hook, rec.PatientRef = req.Hook, req.Context.PatientID
+		rec.setAttr("hook", req.Hook)
+		rec.PatientRef = req.Context.PatientID
 		resp, res, err := cdshooks.Evaluate(d.KB, req, d.now(), cdshooks.CardOptions{Lang: langOf(c)})
 		if err != nil {
-			return d.refuse(c, rec, start, err)
+			return refuseTask(c, d.audit, rec, start, err)
 		}
 		return d.release(c, rec, start, res, resp)
 	}
@@ -242,48 +229,24 @@ func cdsService(d *RiskDeps, limit int64) echo.HandlerFunc {
 
 // release records the assessment and only then sends the response: no
 // assessment is served unrecorded.
-func (d *RiskDeps) release(c echo.Context, rec RiskAudit, start time.Time, res risk.Result, resp any) error {
+func (d riskAPI) release(c echo.Context, rec TaskRecord, start time.Time, res risk.Result, resp any) error {
 	out, err := json.Marshal(resp)
 	if err != nil {
 		return assist.E(assist.KindInternal, "httpapi.riskRelease", "internal error", err)
 	}
 	rec.Output, rec.Outcome, rec.Status = out, "ok", http.StatusOK
+	high := 0
 	for _, f := range res.Flags {
-		rec.Flags++
 		if f.Severity == risk.SeverityHigh {
-			rec.HighFlags++
+			high++
 		}
 	}
-	seq, err := d.record(c, rec, start)
-	if err != nil {
+	rec.Attrs["flags"], rec.Attrs["high_flags"] = strconv.Itoa(len(res.Flags)), strconv.Itoa(high)
+	if err := recordTask(c, d.audit, rec, start, "the audit log cannot be written; the assessment was not released"); err != nil {
 		return err
-	}
-	if seq > 0 {
-		c.Response().Header().Set("X-Sote-Audit-Seq", strconv.FormatInt(seq, 10))
 	}
 	c.Response().Header().Set("X-Sote-Risk-KB", d.KB.Version())
 	return c.JSONBlob(http.StatusOK, out)
-}
-
-// refuse records a refused assessment (best effort) and returns err.
-func (d *RiskDeps) refuse(c echo.Context, rec RiskAudit, start time.Time, err error) error {
-	rec.Outcome, rec.ErrorKind, rec.Status = "error", assist.KindOf(err), Status(assist.KindOf(err))
-	_, _ = d.record(c, rec, start)
-	return err
-}
-
-func (d *RiskDeps) record(c echo.Context, rec RiskAudit, start time.Time) (int64, error) {
-	if d.Audit == nil {
-		return 0, nil
-	}
-	rec.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
-	rec.Actor = actorOf(c)
-	rec.Latency = time.Since(start)
-	seq, err := d.Audit.RecordRisk(c.Request().Context(), rec)
-	if err != nil {
-		return 0, assist.E(assist.KindUnavailable, "httpapi.riskAudit", "the audit log cannot be written; the assessment was not released", err)
-	}
-	return seq, nil
 }
 
 // langOf picks "en" when ?lang=en or Accept-Language prefers English,

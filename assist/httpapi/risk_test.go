@@ -16,24 +16,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/risk"
 )
-
-// fakeRiskAuditor keeps records in memory; err makes it fail.
-type fakeRiskAuditor struct {
-	recs []RiskAudit
-	err  error
-}
-
-func (f *fakeRiskAuditor) RecordRisk(_ context.Context, r RiskAudit) (int64, error) {
-	if f.err != nil {
-		return 0, f.err
-	}
-	f.recs = append(f.recs, r)
-	return int64(len(f.recs)), nil
-}
-
-var _ RiskAuditor = (*fakeRiskAuditor)(nil)
 
 type fakeSummary struct{ text string }
 
@@ -67,18 +52,19 @@ func TestRiskRoutes(t *testing.T) {
 		summary     risk.Generator
 		want        int
 		wantBody    []string
-		check       func(t *testing.T, a *fakeRiskAuditor, rec *httptest.ResponseRecorder)
+		check       func(t *testing.T, a *fakeTaskAuditor, rec *httptest.ResponseRecorder)
 	}{
 		{name: "assess JSON as clinician", role: assist.RoleClinician, method: http.MethodPost, target: "/v1/risk/assess",
 			header: map[string]string{"X-Sote-Patient": "patient-42"}, body: list, want: 200,
 			wantBody: []string{`"rule_id":"DDI-BLEED-01"`, `"kb_version":"` + kb.Version()},
-			check: func(t *testing.T, a *fakeRiskAuditor, rec *httptest.ResponseRecorder) {
+			check: func(t *testing.T, a *fakeTaskAuditor, rec *httptest.ResponseRecorder) {
 				if len(a.recs) != 1 {
 					t.Fatalf("%d audit records", len(a.recs))
 				}
 				r := a.recs[0]
-				if r.PatientRef != "patient-42" || r.KBVersion != kb.Version() || r.Outcome != "ok" || r.Flags != 2 || r.HighFlags != 1 ||
-					string(r.Input) != list || r.Output == nil || r.Actor.Role != assist.RoleClinician {
+				if r.Kind != audit.KindRiskAssess || r.Task != assist.TaskRiskAssess || r.Route != "/v1/risk/assess" ||
+					r.PatientRef != "patient-42" || r.Attrs["kb_version"] != kb.Version() || r.Outcome != "ok" || r.Attrs["flags"] != "2" ||
+					r.Attrs["high_flags"] != "1" || string(r.Input) != list || r.Output == nil || r.Actor.Role != assist.RoleClinician {
 					t.Errorf("audit record %+v", r)
 				}
 				if strings.TrimSpace(rec.Body.String()) != string(r.Output) {
@@ -91,7 +77,7 @@ func TestRiskRoutes(t *testing.T) {
 		{name: "assess FHIR bundle", role: assist.RoleService, method: http.MethodPost, target: "/v1/risk/assess",
 			contentType: "application/fhir+json", body: bundle, want: 200,
 			wantBody: []string{`"skipped":[`, `"DD-HF-01"`, `"egfr_source":"reported"`},
-			check: func(t *testing.T, a *fakeRiskAuditor, _ *httptest.ResponseRecorder) {
+			check: func(t *testing.T, a *fakeTaskAuditor, _ *httptest.ResponseRecorder) {
 				if a.recs[0].PatientRef != "pat-1" {
 					t.Errorf("patient ref %q", a.recs[0].PatientRef)
 				}
@@ -99,8 +85,9 @@ func TestRiskRoutes(t *testing.T) {
 		{name: "assess FHIR bundle sniffed", role: assist.RoleRiskReviewer, method: http.MethodPost, target: "/v1/risk/assess",
 			contentType: "application/json", body: bundle, want: 200, wantBody: []string{`"DDI-BLEED-01"`}},
 		{name: "assess bad JSON", role: assist.RoleClinician, method: http.MethodPost, target: "/v1/risk/assess", body: `{"drugs":`, want: 400,
-			check: func(t *testing.T, a *fakeRiskAuditor, _ *httptest.ResponseRecorder) {
-				if len(a.recs) != 1 || a.recs[0].Outcome != "error" || a.recs[0].ErrorKind != assist.KindInvalid || a.recs[0].Output != nil {
+			check: func(t *testing.T, a *fakeTaskAuditor, _ *httptest.ResponseRecorder) {
+				if len(a.recs) != 1 || a.recs[0].Outcome != "error" || a.recs[0].ErrorKind != assist.KindInvalid || a.recs[0].Output != nil ||
+					a.recs[0].Attrs["kb_version"] != kb.Version() || a.recs[0].Attrs["flags"] != "0" {
 					t.Errorf("refusal record %+v", a.recs)
 				}
 			}},
@@ -117,7 +104,7 @@ func TestRiskRoutes(t *testing.T) {
 		{name: "assess as interpreter is forbidden", role: assist.RoleInterpreter, method: http.MethodPost, target: "/v1/risk/assess", body: list, want: 403},
 		{name: "assess audit down", role: assist.RoleClinician, method: http.MethodPost, target: "/v1/risk/assess", body: list,
 			auditErr: assist.E(assist.KindUnavailable, "audit.Append", "database down", errors.New("conn refused")), want: 503,
-			check: func(_ *testing.T, _ *fakeRiskAuditor, rec *httptest.ResponseRecorder) {
+			check: func(_ *testing.T, _ *fakeTaskAuditor, rec *httptest.ResponseRecorder) {
 				if strings.Contains(rec.Body.String(), "DDI-BLEED-01") {
 					t.Error("flags released although the audit log failed")
 				}
@@ -126,9 +113,9 @@ func TestRiskRoutes(t *testing.T) {
 		{name: "assess with summary", role: assist.RoleClinician, method: http.MethodPost, target: "/v1/risk/assess?summary=true&lang=en", body: list,
 			summary: fakeSummary{"Apixaban with ibuprofen raises bleeding risk [DDI-BLEED-01]; avoid ibuprofen at 78 [PIM-NSAID-01]."}, want: 200,
 			wantBody: []string{`"ai_generated":true`, `"label":"AI-generated summary`},
-			check: func(t *testing.T, a *fakeRiskAuditor, _ *httptest.ResponseRecorder) {
-				if a.recs[0].Summary != "ai" {
-					t.Errorf("summary audit %q", a.recs[0].Summary)
+			check: func(t *testing.T, a *fakeTaskAuditor, _ *httptest.ResponseRecorder) {
+				if a.recs[0].Attrs["summary"] != "ai" {
+					t.Errorf("summary audit %q", a.recs[0].Attrs["summary"])
 				}
 			}},
 		{name: "assess with unfaithful summary", role: assist.RoleClinician, method: http.MethodPost, target: "/v1/risk/assess?summary=true", body: list,
@@ -141,9 +128,9 @@ func TestRiskRoutes(t *testing.T) {
 			wantBody: []string{`"id":"medication-risk"`, `"hook":"order-select"`, `"prefetch":{`}},
 		{name: "cds order-sign", role: assist.RoleService, method: http.MethodPost, target: "/cds-services/medication-risk", body: cdsReq, want: 200,
 			wantBody: []string{`"cards":[`, `"indicator":"critical"`, `"resourceId":"MedicationRequest/draft-ibuprofen"`},
-			check: func(t *testing.T, a *fakeRiskAuditor, _ *httptest.ResponseRecorder) {
+			check: func(t *testing.T, a *fakeTaskAuditor, _ *httptest.ResponseRecorder) {
 				r := a.recs[0]
-				if r.Hook != "order-sign" || r.PatientRef != "pat-1" || r.Route != "/cds-services/:id" || r.Flags == 0 {
+				if r.Attrs["hook"] != "order-sign" || r.PatientRef != "pat-1" || r.Route != "/cds-services/:id" || r.Attrs["flags"] == "0" {
 					t.Errorf("audit record %+v", r)
 				}
 			}},
@@ -152,7 +139,7 @@ func TestRiskRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := &fakeRiskAuditor{err: tt.auditErr}
+			a := &fakeTaskAuditor{err: tt.auditErr}
 			e := echo.New()
 			e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
 			authn := func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -161,8 +148,8 @@ func TestRiskRoutes(t *testing.T) {
 					return next(c)
 				}
 			}
-			d := &RiskDeps{KB: kb, Audit: a, Summary: tt.summary, Now: func() time.Time { return time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC) }}
-			registerRiskRoutes(e, d, authn, 1<<20)
+			d := &RiskDeps{KB: kb, Summary: tt.summary, Now: func() time.Time { return time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC) }}
+			registerRiskRoutes(e, Deps{Risk: d, TaskAudit: a}, authn, 1<<20)
 			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
 			if tt.contentType != "" {
 				req.Header.Set(echo.HeaderContentType, tt.contentType)
@@ -200,8 +187,8 @@ func TestRiskRoutes(t *testing.T) {
 
 func TestRiskRoutesOptional(t *testing.T) {
 	e := echo.New()
-	registerRiskRoutes(e, nil, nil, 0)
-	registerRiskRoutes(e, &RiskDeps{}, nil, 0)
+	registerRiskRoutes(e, Deps{TaskAudit: &fakeTaskAuditor{}}, nil, 0)
+	registerRiskRoutes(e, Deps{Risk: &RiskDeps{}}, nil, 0)
 	if len(e.Routes()) != 0 {
 		t.Fatalf("routes registered without a knowledge base: %d", len(e.Routes()))
 	}
@@ -223,7 +210,7 @@ func BenchmarkRiskAssessHTTP(b *testing.B) {
 			return next(c)
 		}
 	}
-	registerRiskRoutes(e, &RiskDeps{KB: kb, Audit: discardRiskAuditor{}}, authn, 1<<20)
+	registerRiskRoutes(e, Deps{Risk: &RiskDeps{KB: kb}, TaskAudit: &fakeTaskAuditor{}}, authn, 1<<20)
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	const body = `{"drugs":[{"name":"Marevan 3 mg"},{"name":"Burana 400 mg"},{"name":"Cipralex 10 mg"},{"name":"Metforem 500 mg"},
@@ -250,7 +237,3 @@ func BenchmarkRiskAssessHTTP(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 }
-
-type discardRiskAuditor struct{}
-
-func (discardRiskAuditor) RecordRisk(context.Context, RiskAudit) (int64, error) { return 1, nil }

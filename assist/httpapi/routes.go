@@ -68,7 +68,7 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// GET  /v1/risk/kb            service, clinician, risk_reviewer, admin (?include=rules for review)
 	// GET  /cds-services          service, clinician, risk_reviewer, admin (CDS Hooks discovery)
 	// POST /cds-services/:id      service, clinician, risk_reviewer, admin (medication-risk, medication-risk-select)
-	registerRiskRoutes(e, d.Risk, authn, lim)
+	registerRiskRoutes(e, d, authn, lim)
 	// --- end medication risk ---
 
 	// --- Audit log (audit.go): review API with Merkle proofs. ---

@@ -32,9 +32,10 @@ type Deps struct {
 	Version string
 	// Retrieval serves /v1/retrieval; nil leaves those routes out.
 	Retrieval Retrieval
-	// RetrievalAudit records searches and document changes (retrieval.go);
-	// nil only when auditing is disabled by configuration.
-	RetrievalAudit RetrievalAuditor
+	// TaskAudit records every call of the task endpoints (retrieval and
+	// medication risk; taskaudit.go); nil only when auditing is disabled
+	// by configuration.
+	TaskAudit TaskAuditor
 	// Risk serves /v1/risk and /cds-services (risk.go); nil leaves those
 	// routes out.
 	Risk *RiskDeps

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/config"
 	"github.com/soteai/gateway/assist/httpapi"
@@ -34,6 +34,24 @@ type relayAuditor struct{ log *audit.Log }
 var _ relay.Auditor = relayAuditor{}
 
 func (a relayAuditor) Record(ctx context.Context, r relay.Record) (int64, error) {
+	rcpt, err := a.log.Append(ctx, relayEvent(r))
+	return rcpt.Seq, err
+}
+
+// taskAuditor records the calls of the task endpoints: retrieval searches
+// and document changes, medication risk assessments.
+type taskAuditor struct{ log *audit.Log }
+
+var _ httpapi.TaskAuditor = taskAuditor{}
+
+func (a taskAuditor) RecordTask(ctx context.Context, r httpapi.TaskRecord) (int64, error) {
+	rcpt, err := a.log.Append(ctx, taskEvent(r))
+	return rcpt.Seq, err
+}
+
+// relayEvent is the audit event of a compatible-API call. A stream's
+// start record has no output hash yet; its end record repeats no input.
+func relayEvent(r relay.Record) audit.Event {
 	ev := audit.Event{
 		Kind:         audit.EventKind(r.Kind),
 		RequestID:    r.RequestID,
@@ -44,13 +62,13 @@ func (a relayAuditor) Record(ctx context.Context, r relay.Record) (int64, error)
 		ModelDigest:  r.ModelDigest,
 		Host:         r.Host,
 		InputHash:    r.InputSHA256,
+		Output:       r.Output,
 		Latency:      r.Latency,
 		InputTokens:  r.PromptTokens,
 		OutputTokens: r.OutputTokens,
 		Outcome:      audit.Outcome(r.Outcome),
 		ErrorKind:    r.ErrorKind,
 		RelatesTo:    r.RelatesTo,
-		Attrs:        map[string]string{"route": r.Route, "status": strconv.Itoa(r.Status)},
 	}
 	if r.Kind != string(audit.KindStreamStart) {
 		ev.OutputHash = r.OutputSHA256
@@ -58,120 +76,44 @@ func (a relayAuditor) Record(ctx context.Context, r relay.Record) (int64, error)
 	if r.Kind != string(audit.KindStreamEnd) {
 		ev.Input = r.Input
 	}
-	ev.Output = r.Output
-	if ev.Patient == "" {
-		// No patient header: a personal identity code in the prompt still
-		// links the record to the patient, pseudonymised like the header.
-		if codes := audit.FindHETU(string(r.Input)); len(codes) > 0 {
-			ev.Patient = codes[0]
-		}
-	}
-	rcpt, err := a.log.Append(ctx, ev)
-	return rcpt.Seq, err
+	return callEvent(ev, r.Route, r.Status)
 }
 
-// riskAuditor records medication risk assessments.
-type riskAuditor struct{ log *audit.Log }
-
-var _ httpapi.RiskAuditor = riskAuditor{}
-
-func (a riskAuditor) RecordRisk(ctx context.Context, r httpapi.RiskAudit) (int64, error) {
-	attrs := map[string]string{"kb_version": r.KBVersion, "route": r.Route, "status": strconv.Itoa(r.Status),
-		"flags": strconv.Itoa(r.Flags), "high_flags": strconv.Itoa(r.HighFlags)}
-	if r.Hook != "" {
-		attrs["hook"] = r.Hook
-	}
-	if r.Summary != "" {
-		attrs["summary"] = r.Summary
-	}
-	rcpt, err := a.log.Append(ctx, audit.Event{
-		Kind:      audit.KindRiskAssess,
-		RequestID: r.RequestID,
-		Actor:     r.Actor,
-		Task:      assist.TaskRiskAssess,
-		Patient:   r.PatientRef,
-		Input:     r.Input,
-		Output:    r.Output,
-		Latency:   r.Latency,
-		Outcome:   audit.Outcome(r.Outcome),
-		ErrorKind: r.ErrorKind,
-		Attrs:     attrs,
-	})
-	return rcpt.Seq, err
-}
-
-// retrievalAuditor records retrieval searches and document changes.
-type retrievalAuditor struct{ log *audit.Log }
-
-var _ httpapi.RetrievalAuditor = retrievalAuditor{}
-
-func (a retrievalAuditor) RecordSearch(ctx context.Context, r httpapi.SearchAudit) (int64, error) {
-	attrs := map[string]string{"route": "/v1/retrieval/search", "status": strconv.Itoa(r.Status)}
-	if r.Collection != "" {
-		attrs["collection"] = r.Collection
-	}
-	if r.Mode != "" {
-		attrs["mode"] = string(r.Mode)
-	}
-	rcpt, err := a.log.Append(ctx, audit.Event{
-		Kind:        audit.KindRetrievalSearch,
+// taskEvent is the audit event of a task endpoint's call.
+func taskEvent(r httpapi.TaskRecord) audit.Event {
+	return callEvent(audit.Event{
+		Kind:        r.Kind,
 		RequestID:   r.RequestID,
 		Actor:       r.Actor,
-		Task:        assist.TaskRetrieval,
-		Model:       r.Model.Name,
-		ModelDigest: r.Model.Digest,
+		Task:        r.Task,
+		Patient:     r.PatientRef,
+		Model:       r.Model,
+		ModelDigest: r.ModelDigest,
 		Input:       r.Input,
 		Output:      r.Output,
+		InputHash:   r.InputSHA256,
+		OutputHash:  r.OutputSHA256,
 		Sources:     r.Sources,
 		Latency:     r.Latency,
 		Outcome:     audit.Outcome(r.Outcome),
 		ErrorKind:   r.ErrorKind,
-		Attrs:       attrs,
-	})
-	return rcpt.Seq, err
+		Attrs:       maps.Clone(r.Attrs),
+	}, r.Route, r.Status)
 }
 
-func (a retrievalAuditor) RecordDocumentChange(ctx context.Context, r httpapi.DocumentAudit) (int64, error) {
-	kind := audit.KindRetrievalIngest
-	switch r.Change {
-	case httpapi.ChangeDelete:
-		kind = audit.KindRetrievalDelete
-	case httpapi.ChangeDeleteCollection:
-		kind = audit.KindRetrievalDeleteCollection
+// callEvent completes the event of one API call: its route and HTTP status
+// join the attrs, and when the client named no patient, a personal
+// identity code in the recorded input links the record to the patient,
+// pseudonymised like a named one.
+func callEvent(ev audit.Event, route string, status int) audit.Event {
+	if ev.Attrs == nil {
+		ev.Attrs = make(map[string]string, 2)
 	}
-	attrs := map[string]string{"route": r.Route, "status": strconv.Itoa(r.Status), "collection": r.Collection}
-	set := func(k, v string) {
-		if v != "" {
-			attrs[k] = v
+	ev.Attrs["route"], ev.Attrs["status"] = route, strconv.Itoa(status)
+	if ev.Patient == "" {
+		if codes := audit.FindHETU(string(ev.Input)); len(codes) > 0 {
+			ev.Patient = codes[0]
 		}
 	}
-	if r.DocumentID > 0 {
-		attrs["document_id"] = strconv.FormatInt(r.DocumentID, 10)
-	}
-	set("source", r.Source)
-	set("content_hash", r.ContentHash)
-	set("put_status", string(r.PutStatus))
-	set("lang", r.Lang)
-	if r.Outcome == string(audit.OutcomeOK) {
-		switch r.Change {
-		case httpapi.ChangeIngest:
-			attrs["chunks"], attrs["embedded"] = strconv.Itoa(r.Chunks), strconv.Itoa(r.Embedded)
-		case httpapi.ChangeDeleteCollection:
-			attrs["documents"], attrs["chunks"] = strconv.Itoa(r.Documents), strconv.Itoa(r.Chunks)
-		}
-	}
-	rcpt, err := a.log.Append(ctx, audit.Event{
-		Kind:        kind,
-		RequestID:   r.RequestID,
-		Actor:       r.Actor,
-		Model:       r.Model.Name,
-		ModelDigest: r.Model.Digest,
-		InputHash:   r.InputSHA256,
-		Output:      r.Output,
-		Latency:     r.Latency,
-		Outcome:     audit.Outcome(r.Outcome),
-		ErrorKind:   r.ErrorKind,
-		Attrs:       attrs,
-	})
-	return rcpt.Seq, err
+	return ev
 }

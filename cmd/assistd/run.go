@@ -68,7 +68,6 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if auditLog != nil {
 		defer auditLog.Close()
 		auditor = relayAuditor{auditLog}
-		riskDeps.Audit = riskAuditor{auditLog}
 	}
 
 	rl := &relay.Relay{Pool: pool, Transport: oc, Audit: auditor, Observe: m, Log: log, AuditTimeout: 10 * time.Second}
@@ -101,9 +100,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	if auditLog != nil {
 		deps.Audit = auditLog
-		// Retrieval searches and document changes (a nil interface when
-		// auditing is disabled).
-		deps.RetrievalAudit = retrievalAuditor{auditLog}
+		// Every task endpoint's calls: retrieval searches and document
+		// changes, risk assessments (a nil interface when auditing is
+		// disabled).
+		deps.TaskAudit = taskAuditor{auditLog}
 	}
 	opts := httpapi.Options{
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,

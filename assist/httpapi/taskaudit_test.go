@@ -1,0 +1,111 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/relay"
+)
+
+// fakeTaskAuditor keeps records in memory; err makes it fail.
+type fakeTaskAuditor struct {
+	mu   sync.Mutex
+	recs []TaskRecord
+	err  error
+}
+
+var _ TaskAuditor = (*fakeTaskAuditor)(nil)
+
+func (f *fakeTaskAuditor) RecordTask(_ context.Context, r TaskRecord) (int64, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recs = append(f.recs, r)
+	return int64(len(f.recs)), nil
+}
+
+// TestRecordTask checks the shared audit helpers of the task endpoints:
+// what they fill in, the sequence header, failing closed on answers and
+// best effort on refusals.
+func TestRecordTask(t *testing.T) {
+	refusal := assist.E(assist.KindConflict, "t", "taken")
+	tests := []struct {
+		name     string
+		auditor  func() (TaskAuditor, *fakeTaskAuditor)
+		refuse   error // call refuseTask with it instead of recordTask
+		wantErr  assist.Kind
+		wantMsg  string
+		wantSeq  string
+		wantRecs int
+	}{
+		{name: "answer recorded", auditor: recording(nil), wantSeq: "1", wantRecs: 1},
+		{name: "answer not recorded fails closed", auditor: recording(errors.New("down")),
+			wantErr: assist.KindUnavailable, wantMsg: "not released"},
+		{name: "auditing disabled", auditor: func() (TaskAuditor, *fakeTaskAuditor) { return nil, nil }},
+		{name: "refusal recorded", auditor: recording(nil), refuse: refusal, wantErr: assist.KindConflict, wantRecs: 1},
+		{name: "refusal answered when not recorded", auditor: recording(errors.New("down")), refuse: refusal, wantErr: assist.KindConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, fake := tt.auditor()
+			e := echo.New()
+			req := httptest.NewRequest(http.MethodPost, "/v1/x/7", nil)
+			rec := httptest.NewRecorder()
+			c := e.NewContext(req, rec)
+			c.SetPath("/v1/x/:id")
+			c.Set(actorKey, assist.Actor{TokenID: "t1", Role: assist.RoleClinician})
+			c.Response().Header().Set(echo.HeaderXRequestID, "req-1")
+			tr := TaskRecord{Kind: audit.KindRetrievalSearch, Outcome: "ok", Status: 200, Attrs: map[string]string{"k": "v"}}
+			var err error
+			if tt.refuse != nil {
+				err = refuseTask(c, a, tr, time.Now(), tt.refuse)
+			} else {
+				err = recordTask(c, a, tr, time.Now(), "the audit log cannot be written; the answer was not released")
+			}
+			if (err == nil) != (tt.wantErr == "") || err != nil && assist.KindOf(err) != tt.wantErr {
+				t.Fatalf("error %v, want kind %q", err, tt.wantErr)
+			}
+			if tt.wantMsg != "" && !strings.Contains(assist.MessageOf(err), tt.wantMsg) {
+				t.Errorf("message %q lacks %q", assist.MessageOf(err), tt.wantMsg)
+			}
+			if got := rec.Header().Get(relay.SeqHeader); got != tt.wantSeq {
+				t.Errorf("%s %q, want %q", relay.SeqHeader, got, tt.wantSeq)
+			}
+			if fake == nil {
+				return
+			}
+			if len(fake.recs) != tt.wantRecs {
+				t.Fatalf("%d records, want %d", len(fake.recs), tt.wantRecs)
+			}
+			if tt.wantRecs == 0 {
+				return
+			}
+			r := fake.recs[0]
+			if r.RequestID != "req-1" || r.Actor.TokenID != "t1" || r.Route != "/v1/x/:id" || r.Attrs["k"] != "v" {
+				t.Errorf("record %+v", r)
+			}
+			if tt.refuse != nil && (r.Outcome != "error" || r.ErrorKind != assist.KindConflict || r.Status != http.StatusConflict) {
+				t.Errorf("refusal record %+v", r)
+			}
+		})
+	}
+}
+
+func recording(err error) func() (TaskAuditor, *fakeTaskAuditor) {
+	return func() (TaskAuditor, *fakeTaskAuditor) {
+		f := &fakeTaskAuditor{err: err}
+		return f, f
+	}
+}
