@@ -32,6 +32,7 @@ func requestID() echo.MiddlewareFunc {
 				id = hex.EncodeToString(b)
 			}
 			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			c.SetRequest(c.Request().WithContext(assist.WithRequestID(c.Request().Context(), id)))
 			return next(c)
 		}
 	}
@@ -93,6 +94,7 @@ func authenticate(v *auth.Verifier) echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(actorKey, a)
+			c.SetRequest(c.Request().WithContext(assist.WithActor(c.Request().Context(), a)))
 			return next(c)
 		}
 	}

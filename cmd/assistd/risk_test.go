@@ -44,6 +44,13 @@ func TestRiskThroughGateway(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `"summary_error"`) || strings.Contains(body, `"ai_generated":true`) {
 		t.Fatalf("summary from a nonsense model must be refused, flags kept: %d %.600s", resp.StatusCode, body)
 	}
+	// The model's text is an AI output of its own, recorded with the model
+	// digest and the caller even though it was withheld.
+	var model, digest, role string
+	err = g.DB.QueryRow(ctx, `SELECT model, model_digest, actor_role FROM audit_records WHERE kind = 'ai.output' AND task = 'risk_summary'`).Scan(&model, &digest, &role)
+	if err != nil || model == "" || digest == "" || role != string(assist.RoleClinician) {
+		t.Fatalf("summary record: %q %q %q %v", model, digest, role, err)
+	}
 
 	resp = g.do(t, assist.RoleService, "GET", "/cds-services", "")
 	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `"medication-risk"`) {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/config"
 	"github.com/soteai/gateway/assist/httpapi"
@@ -83,7 +82,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if cfg.Models.Chat != "" {
-		riskDeps.Summary = chatGenerator{svc: &ollama.Service{Pool: pool, Client: oc}, model: cfg.Models.Chat}
+		riskDeps.Summary = chatGenerator{svc: &ollama.Service{Pool: pool, Client: oc}, model: cfg.Models.Chat, audit: auditLog}
 	}
 	store := auth.NewStore(db)
 	deps := httpapi.Deps{
@@ -136,20 +135,6 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
-}
-
-// chatGenerator writes the optional AI summaries of medication risk flags
-// with the configured chat model, at interactive priority.
-type chatGenerator struct {
-	svc   *ollama.Service
-	model string
-}
-
-var _ risk.Generator = chatGenerator{}
-
-func (g chatGenerator) Generate(ctx context.Context, prompt string) (string, error) {
-	out, err := g.svc.Generate(ctx, g.model, "", prompt, assist.PriorityInteractive, nil)
-	return out.Text, err
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
