@@ -38,6 +38,14 @@ var summaryLabels = Text{
 	FI: "Tekoälyn tuottama tiivistelmä sääntöpohjaisista liputuksista. Tarkista se liputuksia vasten; liputukset ovat ratkaisevia.",
 }
 
+// The summary prompt's template id and version, recorded with every
+// summary in the audit log; bump the version whenever SummaryPrompt's
+// wording changes.
+const (
+	SummaryTemplateID      = "risk-summary"
+	SummaryTemplateVersion = "1"
+)
+
 // SummaryPrompt builds the prompt for a plain-language summary of the
 // flags in res. The model is told to use only the flags given, to cite
 // every flag key in square brackets and to add nothing.

@@ -46,10 +46,11 @@ func TestRiskThroughGateway(t *testing.T) {
 	}
 	// The model's text is an AI output of its own, recorded with the model
 	// digest and the caller even though it was withheld.
-	var model, digest, role string
-	err = g.DB.QueryRow(ctx, `SELECT model, model_digest, actor_role FROM audit_records WHERE kind = 'ai.output' AND task = 'risk_summary'`).Scan(&model, &digest, &role)
-	if err != nil || model == "" || digest == "" || role != string(assist.RoleClinician) {
-		t.Fatalf("summary record: %q %q %q %v", model, digest, role, err)
+	var model, digest, role, template string
+	err = g.DB.QueryRow(ctx, `SELECT model, model_digest, actor_role, template_id || '@' || template_version FROM audit_records
+		WHERE kind = 'ai.output' AND task = 'risk_summary'`).Scan(&model, &digest, &role, &template)
+	if err != nil || model == "" || digest == "" || role != string(assist.RoleClinician) || template != "risk-summary@1" {
+		t.Fatalf("summary record: %q %q %q %q %v", model, digest, role, template, err)
 	}
 
 	resp = g.do(t, assist.RoleService, "GET", "/cds-services", "")

@@ -31,19 +31,21 @@ func (g chatGenerator) Generate(ctx context.Context, prompt string) (string, err
 	}
 	actor, _ := assist.ActorFrom(ctx)
 	_, err = g.audit.Append(ctx, audit.Event{
-		Kind:         audit.KindAIOutput,
-		RequestID:    assist.RequestIDFrom(ctx),
-		Actor:        actor,
-		Task:         assist.TaskRiskSummary,
-		Model:        out.Model.Name,
-		ModelDigest:  out.Model.Digest,
-		Host:         out.Host,
-		Input:        []byte(prompt),
-		Output:       []byte(out.Text),
-		Latency:      time.Since(start),
-		InputTokens:  out.PromptTokens,
-		OutputTokens: out.OutputTokens,
-		Outcome:      audit.OutcomeOK,
+		Kind:            audit.KindAIOutput,
+		RequestID:       assist.RequestIDFrom(ctx),
+		Actor:           actor,
+		Task:            assist.TaskRiskSummary,
+		TemplateID:      risk.SummaryTemplateID,
+		TemplateVersion: risk.SummaryTemplateVersion,
+		Model:           out.Model.Name,
+		ModelDigest:     out.Model.Digest,
+		Host:            out.Host,
+		Input:           []byte(prompt),
+		Output:          []byte(out.Text),
+		Latency:         time.Since(start),
+		InputTokens:     out.PromptTokens,
+		OutputTokens:    out.OutputTokens,
+		Outcome:         audit.OutcomeOK,
 	})
 	if err != nil {
 		return "", err
