@@ -139,18 +139,49 @@ func NewPool(hosts []HostConfig, prober Prober, opts Options, log *slog.Logger) 
 	}
 	p := &Pool{opts: opts.withDefaults(), prober: prober, log: log, now: time.Now, closeCh: make(chan struct{})}
 	for _, hc := range hosts {
-		if hc.MaxConcurrent <= 0 {
-			hc.MaxConcurrent = 4
-		}
-		if hc.Name == "" {
-			hc.Name = hc.URL
-		}
-		p.hosts = append(p.hosts, &host{cfg: hc, models: map[string]ModelInfo{}})
+		p.hosts = append(p.hosts, &host{cfg: normaliseHost(hc), models: map[string]ModelInfo{}})
 	}
 	for i := range p.queues {
 		p.queues[i] = list.New()
 	}
 	return p
+}
+
+// SetHosts replaces the host list, e.g. after the configuration was
+// reloaded. A host that keeps its name keeps its state (health, models,
+// requests in flight) and takes the new URL, labels and limit; requests
+// running on a removed host finish there. New hosts are unknown until the
+// next health check (call CheckNow).
+func (p *Pool) SetHosts(hosts []HostConfig) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := make(map[string]*host, len(p.hosts))
+	for _, h := range p.hosts {
+		old[h.cfg.Name] = h
+	}
+	next := make([]*host, 0, len(hosts))
+	for _, hc := range hosts {
+		hc = normaliseHost(hc)
+		if h, ok := old[hc.Name]; ok && h.cfg.URL == hc.URL {
+			h.cfg = hc
+			next = append(next, h)
+			continue
+		}
+		next = append(next, &host{cfg: hc, models: map[string]ModelInfo{}})
+	}
+	p.hosts = next
+	p.failUnservable()
+	p.dispatch()
+}
+
+func normaliseHost(hc HostConfig) HostConfig {
+	if hc.MaxConcurrent <= 0 {
+		hc.MaxConcurrent = 4
+	}
+	if hc.Name == "" {
+		hc.Name = hc.URL
+	}
+	return hc
 }
 
 // Start probes every host once, synchronously, then keeps probing in the
@@ -195,13 +226,20 @@ func (p *Pool) Close() {
 // CheckNow probes every host concurrently and updates their state.
 func (p *Pool) CheckNow(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, h := range p.hosts {
+	p.mu.Lock()
+	hosts := slices.Clone(p.hosts)
+	urls := make([]string, len(hosts))
+	for i, h := range hosts {
+		urls[i] = h.cfg.URL
+	}
+	p.mu.Unlock()
+	for i, h := range hosts {
 		wg.Add(1)
-		go func(h *host) {
+		go func(h *host, url string) {
 			defer wg.Done()
 			pctx, cancel := context.WithTimeout(ctx, p.opts.ProbeTimeout)
 			defer cancel()
-			pr, err := p.prober.Probe(pctx, h.cfg.URL)
+			pr, err := p.prober.Probe(pctx, url)
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			wasUp := h.up
@@ -226,7 +264,7 @@ func (p *Pool) CheckNow(ctx context.Context) {
 				p.log.Info("host up", "host", h.cfg.Name, "models", len(h.models), "version", pr.Version)
 			}
 			p.dispatch()
-		}(h)
+		}(h, urls[i])
 	}
 	wg.Wait()
 }

@@ -254,3 +254,27 @@ func TestNoHostEverAnswered(t *testing.T) {
 		t.Fatalf("got %v, want unavailable while no host has answered", err)
 	}
 }
+
+func TestSetHostsKeepsStateOfKeptHosts(t *testing.T) {
+	hosts := []HostConfig{{Name: "a", URL: "http://a", MaxConcurrent: 1}, {Name: "b", URL: "http://b", MaxConcurrent: 1}}
+	p, _ := newTestPool(t, hosts, map[string][]string{"http://a": {"m:latest"}, "http://b": {"m:latest"}, "http://c": {"m:latest"}}, Options{})
+	ctx := context.Background()
+	l, err := p.Acquire(ctx, "m", assist.PriorityInteractive, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reload: a stays (with a new limit), b goes, c comes.
+	p.SetHosts([]HostConfig{{Name: "a", URL: "http://a", MaxConcurrent: 3}, {Name: "c", URL: "http://c", MaxConcurrent: 1}})
+	s := p.Stats()
+	if len(s.Hosts) != 2 || s.Hosts[0].InFlight != 1 || s.Hosts[0].Limit != 3 || !s.Hosts[0].Up || s.Hosts[1].Up {
+		t.Fatalf("after reload: %+v", s.Hosts)
+	}
+	p.CheckNow(ctx)
+	if !p.Stats().Hosts[1].Up {
+		t.Fatal("the new host is not up after a health check")
+	}
+	l.Release(false)
+	if p.Stats().Hosts[0].InFlight != 0 {
+		t.Fatal("the kept host's slot was not released")
+	}
+}

@@ -184,7 +184,7 @@ func Load(path string, environ []string) (*Config, error) {
 			if badDuration != "" {
 				return nil, fmt.Errorf("config %s: %s: %v", path, keyWithValue(data, badDuration), err)
 			}
-			return nil, fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+			return nil, fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, false))
 		}
 	}
 	envMap := map[string]string{}

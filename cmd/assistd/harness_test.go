@@ -48,12 +48,13 @@ func (s *syncBuffer) String() string {
 
 // gateway is an assistd started in-process by run(), as main starts it.
 type gateway struct {
-	URL    string
-	DBURL  string
-	DB     *pgxpool.Pool
-	Tokens map[assist.Role]string
-	Logs   *syncBuffer
-	stop   func()
+	URL     string
+	DBURL   string
+	DB      *pgxpool.Pool
+	Tokens  map[assist.Role]string
+	Logs    *syncBuffer
+	CfgPath string
+	stop    func()
 }
 
 // ollamaURL is the stack's real Ollama server (skips locally without it,
@@ -108,7 +109,7 @@ func startGatewayWithDB(t testing.TB, dbURL *url.URL, gatewayHost, hostsYAML, ex
 		t.Fatal(err)
 	}
 	dbURLs := dbURL.String()
-	g := &gateway{DBURL: dbURLs, DB: db, Tokens: map[assist.Role]string{}, Logs: &syncBuffer{}}
+	g := &gateway{CfgPath: cfgPath, DBURL: dbURLs, DB: db, Tokens: map[assist.Role]string{}, Logs: &syncBuffer{}}
 	store := auth.NewStore(db)
 	for _, r := range assist.Roles {
 		tok, _, err := store.CreateToken(context.Background(), "test-"+string(r), r, "test county")

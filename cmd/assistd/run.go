@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/soteai/gateway/assist/auth"
@@ -114,6 +117,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	rld := reloader{path: *cfgPath, environ: environ, pool: pool, audit: auditLog, log: log}
+
 	scheme := "http"
 	if srv.TLS() {
 		scheme = "https"
@@ -123,10 +131,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	for done := false; !done; {
+		select {
+		case err := <-errc:
+			return err
+		case <-hup:
+			rld.reload(ctx)
+		case <-ctx.Done():
+			done = true
+		}
 	}
 	log.Info("shutting down", "drain_timeout", cfg.Limits.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Limits.ShutdownTimeout)
