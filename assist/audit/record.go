@@ -30,6 +30,7 @@ const (
 	KindRetrievalIngest           EventKind = "retrieval.ingest"            // a document added, replaced or found unchanged
 	KindRetrievalDelete           EventKind = "retrieval.delete"            // a document deleted
 	KindRetrievalDeleteCollection EventKind = "retrieval.delete_collection" // a collection deleted with all its documents
+	KindRetrievalReembed          EventKind = "retrieval.reembed"           // a collection moved to another embedding model
 )
 
 // Outcome is how an event ended, or what a reviewer decided.

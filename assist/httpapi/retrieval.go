@@ -103,17 +103,9 @@ func (a *retrievalAPI) search(limit int64) echo.HandlerFunc {
 	}
 }
 
-// changeRecord starts the audit record of an admin change to collection.
-// Its attrs name the collection and, as they are known, document_id,
-// source, content_hash (SHA-256 of the normalised text: of the stored
-// version for ingests, of the removed one for deletes), put_status, lang,
-// and the counts: chunks and embedded for ingests, documents and chunks
-// for collection deletes.
-func changeRecord(kind audit.EventKind, collection string) TaskRecord {
-	return TaskRecord{Kind: kind, Attrs: map[string]string{"collection": collection}}
-}
-
-// recordChange records an applied admin change. The change is already
+// recordChange records an applied admin change, whose attrs come from
+// retrieval.IngestAttrs, DeleteDocumentAttrs or DeleteCollectionAttrs (the
+// CLI records its changes with the same). The change is already
 // committed: when the record cannot be written the caller is told so with
 // 503, and the change is logged (ids only) for the operators to reconcile.
 func (a *retrievalAPI) recordChange(c echo.Context, rec TaskRecord, start time.Time) error {
@@ -195,11 +187,10 @@ func (a *retrievalAPI) ingest() echo.HandlerFunc {
 			return err
 		}
 		sum := sha256.Sum256(req.Data)
-		rec := changeRecord(audit.KindRetrievalIngest, req.Collection)
 		// Only the uploaded bytes' hash is recorded: documents are not
-		// patient data, and large.
-		rec.InputSHA256 = sum[:]
-		rec.setAttr("source", req.Source)
+		// patient data, and large. The attrs are those the CLI records too.
+		rec := TaskRecord{Kind: audit.KindRetrievalIngest, InputSHA256: sum[:],
+			Attrs: retrieval.IngestAttrs(req.Collection, req.Source, nil)}
 		res, err := a.svc.Ingest(c.Request().Context(), req)
 		if err != nil {
 			return refuseTask(c, a.audit, rec, start, err)
@@ -213,11 +204,7 @@ func (a *retrievalAPI) ingest() echo.HandlerFunc {
 			return assist.E(assist.KindInternal, "httpapi.retrievalIngest", "internal error", err)
 		}
 		rec.Model, rec.ModelDigest = res.Model.Name, res.Model.Digest
-		rec.setAttr("document_id", idAttr(res.DocumentID))
-		rec.setAttr("content_hash", res.ContentHash)
-		rec.setAttr("put_status", string(res.Status))
-		rec.setAttr("lang", res.Lang)
-		rec.Attrs["chunks"], rec.Attrs["embedded"] = strconv.Itoa(res.Chunks), strconv.Itoa(res.Embedded)
+		rec.Attrs = retrieval.IngestAttrs(req.Collection, req.Source, &res)
 		rec.Output, rec.Outcome, rec.Status = out, "ok", status
 		if err := a.recordChange(c, rec, start); err != nil {
 			return err
@@ -259,13 +246,14 @@ func formatOf(param, contentType string) (retrieval.Format, string, error) {
 func (a *retrievalAPI) deleteCollection() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		rec := changeRecord(audit.KindRetrievalDeleteCollection, c.Param("name"))
-		coll, err := a.svc.DeleteCollection(c.Request().Context(), c.Param("name"))
+		name := c.Param("name")
+		rec := TaskRecord{Kind: audit.KindRetrievalDeleteCollection, Attrs: retrieval.DeleteCollectionAttrs(name, nil)}
+		coll, err := a.svc.DeleteCollection(c.Request().Context(), name)
 		if err != nil {
 			return refuseTask(c, a.audit, rec, start, err)
 		}
 		rec.Model, rec.ModelDigest = coll.Model.Name, coll.Model.Digest
-		rec.Attrs["documents"], rec.Attrs["chunks"] = strconv.Itoa(coll.Documents), strconv.Itoa(coll.Chunks)
+		rec.Attrs = retrieval.DeleteCollectionAttrs(name, &coll)
 		rec.Outcome, rec.Status = "ok", http.StatusNoContent
 		if err := a.recordChange(c, rec, start); err != nil {
 			return err
@@ -282,27 +270,17 @@ func (a *retrievalAPI) deleteDocument() echo.HandlerFunc {
 		if err != nil || id <= 0 {
 			return assist.Errorf(assist.KindInvalid, "the document id must be a positive integer")
 		}
-		rec := changeRecord(audit.KindRetrievalDelete, c.Param("name"))
-		rec.setAttr("document_id", idAttr(id))
-		doc, err := a.svc.DeleteDocument(c.Request().Context(), c.Param("name"), id)
+		name := c.Param("name")
+		rec := TaskRecord{Kind: audit.KindRetrievalDelete, Attrs: retrieval.DeleteDocumentAttrs(name, id, nil)}
+		doc, err := a.svc.DeleteDocument(c.Request().Context(), name, id)
 		if err != nil {
 			return refuseTask(c, a.audit, rec, start, err)
 		}
-		rec.setAttr("source", doc.Source)
-		rec.setAttr("content_hash", doc.ContentHash)
-		rec.setAttr("lang", doc.Lang)
+		rec.Attrs = retrieval.DeleteDocumentAttrs(name, id, &doc)
 		rec.Outcome, rec.Status = "ok", http.StatusNoContent
 		if err := a.recordChange(c, rec, start); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
 	}
-}
-
-// idAttr is a document id as an audit attribute ("" for none).
-func idAttr(id int64) string {
-	if id <= 0 {
-		return ""
-	}
-	return strconv.FormatInt(id, 10)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,11 +12,14 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/config"
 	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/models/ollama"
@@ -23,19 +27,26 @@ import (
 	"github.com/soteai/gateway/retrieval/pgstore"
 )
 
-// retrievalOpener builds the retrieval service for one command; the
-// returned function releases what it opened.
-type retrievalOpener func(ctx context.Context) (*retrieval.Service, func(), error)
+// retrievalOpener builds the retrieval service for one command and returns
+// it with the database it stores into, where the command's changes are
+// recorded in the audit log; the returned function releases what it opened.
+type retrievalOpener func(ctx context.Context) (*retrieval.Service, *pgxpool.Pool, func(), error)
 
 // newDocsCmd is "assist docs": ingest, search, list, delete and re-embed
-// retrieval documents. open is normally e.openRetrieval.
-func newDocsCmd(open retrievalOpener) *cobra.Command {
+// retrieval documents. open is normally e.openRetrieval. Every applied
+// change is recorded in the audit log named by --config, with the kinds
+// and attributes the HTTP API records (see retrieval.IngestAttrs).
+func newDocsCmd(e *env, open retrievalOpener) *cobra.Command {
 	cmd := &cobra.Command{Use: "docs", Short: "Manage retrieval documents: ingest, search, list, delete, reembed"}
-	cmd.AddCommand(newDocsIngestCmd(open), newDocsSearchCmd(open), newDocsListCmd(open), newDocsDeleteCmd(open), newDocsReembedCmd(open))
+	cmd.AddCommand(newDocsIngestCmd(e, open), newDocsSearchCmd(open), newDocsListCmd(open), newDocsDeleteCmd(e, open), newDocsReembedCmd(e, open))
 	return cmd
 }
 
-func newDocsIngestCmd(open retrievalOpener) *cobra.Command {
+// docsChanges names the docs commands' changes in the note printed when
+// they are not recorded.
+const docsChanges = "document changes"
+
+func newDocsIngestCmd(e *env, open retrievalOpener) *cobra.Command {
 	var (
 		collection, lang, model, title, charset string
 		meta                                    []string
@@ -47,9 +58,11 @@ func newDocsIngestCmd(open retrievalOpener) *cobra.Command {
 		Long: `Ingest parses, chunks, embeds and stores documents. A file's source key is
 its base name; files found in a directory are keyed by their path relative to
 it. Re-ingesting an unchanged file does nothing; a changed file replaces its
-chunks atomically. A file that fails is reported and the others go on.`,
+chunks atomically. A file that fails is reported and the others go on.
+With --config, each ingested file is recorded in the audit log (unchanged
+ones too); when a record cannot be written the command stops there.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			metadata, err := parsePairs(meta)
 			if err != nil {
 				return err
@@ -58,11 +71,16 @@ chunks atomically. A file that fails is reported and the others go on.`,
 			if err != nil {
 				return err
 			}
-			svc, closeFn, err := open(cmd.Context())
+			svc, db, closeFn, err := open(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer closeFn()
+			rec, err := e.recorder(cmd.Context(), db, warnTo(cmd), docsChanges)
+			if err != nil {
+				return err
+			}
+			defer closeRecorder(rec, &err)
 			errOut := cmd.ErrOrStderr()
 			var bar *progressbar.ProgressBar
 			if !noProgress {
@@ -72,11 +90,20 @@ chunks atomically. A file that fails is reported and the others go on.`,
 			}
 			failed := 0
 			var results []string
-			for _, f := range files {
+			report := func() {
+				if bar != nil {
+					_ = bar.Finish()
+				}
+				for _, r := range results {
+					fmt.Fprintln(cmd.OutOrStdout(), r)
+				}
+			}
+			for i, f := range files {
 				if bar != nil {
 					bar.Describe(truncate(f.source, 30))
 				}
-				res, err := ingestFile(cmd.Context(), svc, f, retrieval.IngestRequest{
+				start := time.Now()
+				res, sum, err := ingestFile(cmd.Context(), svc, f, retrieval.IngestRequest{
 					Collection: collection, Lang: lang, Model: model, Title: title, Charset: charset, Metadata: metadata,
 				})
 				if bar != nil {
@@ -90,15 +117,22 @@ chunks atomically. A file that fails is reported and the others go on.`,
 					results = append(results, fmt.Sprintf("FAILED  %s: %s", f.source, assist.MessageOf(err)))
 					continue
 				}
-				results = append(results, fmt.Sprintf("%-9s %s (document %d, %s, %d chunks, %d embedded)",
-					res.Status, f.source, res.DocumentID, res.Lang, res.Chunks, res.Embedded))
+				seq, err := rec.record(cmd.Context(), ingestEvent(collection, f.source, sum[:], res, time.Since(start)))
+				if err != nil {
+					report()
+					hint := "ingest it again once the audit log is back to record it"
+					if rest := len(files) - i - 1; rest > 0 {
+						hint += fmt.Sprintf("; the %d file(s) after it were not ingested", rest)
+					}
+					return notRecorded("docs.ingest", fmt.Sprintf("%s ingested as document %d (%s)", f.source, res.DocumentID, res.Status), hint, err)
+				}
+				line := fmt.Sprintf("%-9s %s (document %d, %s, %d chunks, %d embedded", res.Status, f.source, res.DocumentID, res.Lang, res.Chunks, res.Embedded)
+				if seq > 0 {
+					line += fmt.Sprintf(", audit seq %d", seq)
+				}
+				results = append(results, line+")")
 			}
-			if bar != nil {
-				_ = bar.Finish()
-			}
-			for _, r := range results {
-				fmt.Fprintln(cmd.OutOrStdout(), r)
-			}
+			report()
 			if failed > 0 {
 				return fmt.Errorf("%d of %d files failed", failed, len(files))
 			}
@@ -155,19 +189,68 @@ func collectFiles(args []string) ([]inputFile, error) {
 }
 
 // ingestFile reads one file, refusing it before reading when it is over
-// the service's size limit.
-func ingestFile(ctx context.Context, svc *retrieval.Service, f inputFile, req retrieval.IngestRequest) (retrieval.IngestResult, error) {
+// the service's size limit, and ingests it. It returns the result and the
+// SHA-256 of the file's bytes.
+func ingestFile(ctx context.Context, svc *retrieval.Service, f inputFile, req retrieval.IngestRequest) (retrieval.IngestResult, [sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
 	fh, err := os.Open(f.path)
 	if err != nil {
-		return retrieval.IngestResult{}, assist.E(assist.KindInvalid, "docs.ingest", "cannot read the file", err)
+		return retrieval.IngestResult{}, sum, assist.E(assist.KindInvalid, "docs.ingest", "cannot read the file", err)
 	}
 	defer fh.Close()
 	data, err := io.ReadAll(io.LimitReader(fh, svc.MaxDocumentBytes()+1))
 	if err != nil {
-		return retrieval.IngestResult{}, assist.E(assist.KindInvalid, "docs.ingest", "cannot read the file", err)
+		return retrieval.IngestResult{}, sum, assist.E(assist.KindInvalid, "docs.ingest", "cannot read the file", err)
 	}
 	req.Source, req.Data = f.source, data
-	return svc.Ingest(ctx, req)
+	res, err := svc.Ingest(ctx, req)
+	return res, sha256.Sum256(data), err
+}
+
+// ingestEvent is the audit record of an applied ingest, as the HTTP route
+// writes it: the collection's model, the SHA-256 of the file's bytes as
+// input (not the document itself), the result as output, and the attrs of
+// retrieval.IngestAttrs.
+func ingestEvent(collection, source string, sum []byte, res retrieval.IngestResult, latency time.Duration) audit.Event {
+	out, _ := json.Marshal(res) // plain fields only: it cannot fail
+	return audit.Event{Kind: audit.KindRetrievalIngest, Model: res.Model.Name, ModelDigest: res.Model.Digest,
+		InputHash: sum, Output: out, Latency: latency, Outcome: audit.OutcomeOK,
+		Attrs: retrieval.IngestAttrs(collection, source, &res)}
+}
+
+// recordApplied records an applied change, then prints done (what was
+// changed) and the record's sequence number. When the record cannot be
+// written the command fails saying the change was applied but not
+// recorded.
+func recordApplied(cmd *cobra.Command, rec *recorder, op string, ev audit.Event, done string) error {
+	seq, err := rec.record(cmd.Context(), ev)
+	if err != nil {
+		return notRecorded(op, done, "", err)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), done)
+	if seq > 0 {
+		warnTo(cmd)(fmt.Sprintf("recorded in the audit log as seq %d", seq))
+	}
+	return nil
+}
+
+// notRecorded is the error of a change that was applied (done says what
+// it was) but whose audit record could not be written; hint, if any, says
+// how to record it later.
+func notRecorded(op, done, hint string, err error) error {
+	msg := "the change was applied but could not be recorded in the audit log: " + done
+	if hint != "" {
+		msg += "; " + hint
+	}
+	return assist.E(assist.KindUnavailable, op, msg, err)
+}
+
+// closeRecorder closes rec when a command ends, reporting its error in
+// *err unless the command failed already.
+func closeRecorder(rec *recorder, err *error) {
+	if cerr := rec.close(); *err == nil {
+		*err = cerr
+	}
 }
 
 func newDocsSearchCmd(open retrievalOpener) *cobra.Command {
@@ -190,7 +273,7 @@ func newDocsSearchCmd(open retrievalOpener) *cobra.Command {
 				return err
 			}
 			q.Text = strings.Join(args, " ")
-			svc, closeFn, err := open(cmd.Context())
+			svc, _, closeFn, err := open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -251,7 +334,7 @@ func newDocsListCmd(open retrievalOpener) *cobra.Command {
 		Short: "List collections, or the documents of one collection, with counts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, closeFn, err := open(cmd.Context())
+			svc, _, closeFn, err := open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -294,7 +377,7 @@ func newDocsListCmd(open retrievalOpener) *cobra.Command {
 	return cmd
 }
 
-func newDocsDeleteCmd(open retrievalOpener) *cobra.Command {
+func newDocsDeleteCmd(e *env, open retrievalOpener) *cobra.Command {
 	var collection string
 	var document int64
 	var all bool
@@ -302,29 +385,38 @@ func newDocsDeleteCmd(open retrievalOpener) *cobra.Command {
 		Use:   "delete --collection NAME (--document ID | --all)",
 		Short: "Delete one document, or a whole collection with --all",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if (document > 0) == all {
 				return assist.Errorf(assist.KindInvalid, "give either --document ID or --all")
 			}
-			svc, closeFn, err := open(cmd.Context())
+			svc, db, closeFn, err := open(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer closeFn()
+			rec, err := e.recorder(cmd.Context(), db, warnTo(cmd), docsChanges)
+			if err != nil {
+				return err
+			}
+			defer closeRecorder(rec, &err)
+			start := time.Now()
 			if all {
 				c, err := svc.DeleteCollection(cmd.Context(), collection)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "deleted collection %s (%d documents, %d chunks)\n", collection, c.Documents, c.Chunks)
-				return nil
+				ev := audit.Event{Kind: audit.KindRetrievalDeleteCollection, Model: c.Model.Name, ModelDigest: c.Model.Digest,
+					Latency: time.Since(start), Outcome: audit.OutcomeOK, Attrs: retrieval.DeleteCollectionAttrs(collection, &c)}
+				return recordApplied(cmd, rec, "docs.delete", ev,
+					fmt.Sprintf("deleted collection %s (%d documents, %d chunks)", collection, c.Documents, c.Chunks))
 			}
 			d, err := svc.DeleteDocument(cmd.Context(), collection, document)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted document %d (%s) from %s\n", document, d.Source, collection)
-			return nil
+			ev := audit.Event{Kind: audit.KindRetrievalDelete, Latency: time.Since(start), Outcome: audit.OutcomeOK,
+				Attrs: retrieval.DeleteDocumentAttrs(collection, document, &d)}
+			return recordApplied(cmd, rec, "docs.delete", ev, fmt.Sprintf("deleted document %d (%s) from %s", document, d.Source, collection))
 		},
 	}
 	cmd.Flags().StringVar(&collection, "collection", "", "collection name")
@@ -334,7 +426,7 @@ func newDocsDeleteCmd(open retrievalOpener) *cobra.Command {
 	return cmd
 }
 
-func newDocsReembedCmd(open retrievalOpener) *cobra.Command {
+func newDocsReembedCmd(e *env, open retrievalOpener) *cobra.Command {
 	var req retrieval.ReembedRequest
 	var queryPrefix, docPrefix string
 	var noProgress bool
@@ -342,18 +434,29 @@ func newDocsReembedCmd(open retrievalOpener) *cobra.Command {
 		Use:   "reembed --collection NAME --model MODEL",
 		Short: "Move a collection to another embedding model (or a new version of it), atomically",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if cmd.Flags().Changed("query-prefix") {
 				req.QueryPrefix = &queryPrefix
 			}
 			if cmd.Flags().Changed("document-prefix") {
 				req.DocumentPrefix = &docPrefix
 			}
-			svc, closeFn, err := open(cmd.Context())
+			svc, db, closeFn, err := open(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer closeFn()
+			rec, err := e.recorder(cmd.Context(), db, warnTo(cmd), docsChanges)
+			if err != nil {
+				return err
+			}
+			defer closeRecorder(rec, &err)
+			// The model the collection moves from, for the record.
+			before, err := svc.Collection(cmd.Context(), req.Collection)
+			if err != nil {
+				return err
+			}
+			finish := func() {}
 			if !noProgress {
 				bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
 					progressbar.OptionSetDescription("re-embedding chunks"), progressbar.OptionShowCount(),
@@ -362,15 +465,18 @@ func newDocsReembedCmd(open retrievalOpener) *cobra.Command {
 					bar.ChangeMax(total)
 					_ = bar.Set(done)
 				}
-				defer bar.Finish()
+				finish = func() { _ = bar.Finish() }
 			}
+			start := time.Now()
 			c, err := svc.Reembed(cmd.Context(), req)
+			finish()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "collection %s: %d chunks now embedded with %s (%s, %d dims)\n",
-				c.Name, c.Chunks, c.Model.Name, shortDigest(c.Model.Digest), c.Model.Dims)
-			return nil
+			ev := audit.Event{Kind: audit.KindRetrievalReembed, Model: c.Model.Name, ModelDigest: c.Model.Digest,
+				Latency: time.Since(start), Outcome: audit.OutcomeOK, Attrs: retrieval.ReembedAttrs(before.Model, c)}
+			return recordApplied(cmd, rec, "docs.reembed", ev, fmt.Sprintf("collection %s: %d chunks now embedded with %s (%s, %d dims)",
+				c.Name, c.Chunks, c.Model.Name, shortDigest(c.Model.Digest), c.Model.Dims))
 		},
 	}
 	cmd.Flags().StringVar(&req.Collection, "collection", "", "collection name")
@@ -389,18 +495,18 @@ func newDocsReembedCmd(open retrievalOpener) *cobra.Command {
 // openRetrieval builds the retrieval service from the configuration: the
 // database, and the host pool for embeddings (the default model is
 // models.embedding; the index defaults come from the retrieval section).
-func (e *env) openRetrieval(ctx context.Context) (*retrieval.Service, func(), error) {
+func (e *env) openRetrieval(ctx context.Context) (*retrieval.Service, *pgxpool.Pool, func(), error) {
 	environ := e.environ
 	if e.databaseURL != "" {
 		environ = append(append([]string(nil), environ...), "ASSIST_DATABASE_URL="+e.databaseURL)
 	}
 	cfg, err := config.Load(e.configPath, environ)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	db, err := e.open(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	oc := ollama.NewClient(ollama.HTTPOptions{})
 	pool := models.NewPool(cfg.PoolHosts(), oc, cfg.PoolOptions(), slog.New(slog.DiscardHandler))
@@ -415,9 +521,9 @@ func (e *env) openRetrieval(ctx context.Context) (*retrieval.Service, func(), er
 	if err != nil {
 		pool.Close()
 		db.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return svc, func() { pool.Close(); db.Close() }, nil
+	return svc, db, func() { pool.Close(); db.Close() }, nil
 }
 
 func parsePairs(pairs []string) (map[string]string, error) {
