@@ -61,48 +61,51 @@ func (p *Pool) Forward(ctx context.Context, tr Transport, call Call) (*Response,
 			}
 			return nil, err
 		}
-		resp, err := tr.Send(ctx, lease.Host.URL, call.Path, call.Body)
-		if err != nil {
-			if ctx.Err() != nil {
-				lease.Release(false)
-				return nil, assist.E(assist.KindCanceled, op, ctx.Err())
-			}
-			p.log.Warn("upstream failed before response", "host", lease.Host.Name, "attempt", attempt, "err", err)
+		resp, down, err := try(ctx, tr, lease, call)
+		if err == nil {
+			resp.Attempts = attempt
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			lease.Release(false)
+			return nil, assist.E(assist.KindCanceled, op, ctx.Err())
+		}
+		p.log.Warn("upstream failed before the first byte", "host", lease.Host.Name, "attempt", attempt, "err", err)
+		if down {
 			lease.MarkDown()
-			lease.Release(true)
-			tried = append(tried, lease.Host.Name)
-			lastErr = err
-			continue
 		}
-		if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout {
-			resp.Body.Close()
-			lease.Release(true)
-			tried = append(tried, lease.Host.Name)
-			lastErr = errors.New(resp.Status)
-			continue
-		}
-		buf := make([]byte, 32*1024)
-		n, rerr := resp.Body.Read(buf)
-		if n == 0 && rerr != nil && rerr != io.EOF {
-			resp.Body.Close()
-			if ctx.Err() != nil {
-				lease.Release(false)
-				return nil, assist.E(assist.KindCanceled, op, ctx.Err())
-			}
-			p.log.Warn("upstream failed before first byte", "host", lease.Host.Name, "attempt", attempt, "err", rerr)
-			lease.MarkDown()
-			lease.Release(true)
-			tried = append(tried, lease.Host.Name)
-			lastErr = rerr
-			continue
-		}
-		body := resp.Body
-		if rerr == io.EOF {
-			body = eofBody{resp.Body}
-		}
-		return &Response{Lease: lease, Status: resp.StatusCode, Header: resp.Header, First: buf[:n], Body: body, Attempts: attempt}, nil
+		lease.Release(true)
+		tried = append(tried, lease.Host.Name)
+		lastErr = err
 	}
 	return nil, assist.E(assist.KindUpstream, op, "the model hosts failed; retry later", lastErr, 2)
+}
+
+// try sends call to the leased host and reads the first bytes of its
+// answer. An error means nothing reached the client and another host may
+// serve the call; down reports that the host itself is unreachable (as
+// opposed to answering 502/503/504).
+func try(ctx context.Context, tr Transport, lease *Lease, call Call) (r *Response, down bool, err error) {
+	resp, err := tr.Send(ctx, lease.Host.URL, call.Path, call.Body)
+	if err != nil {
+		return nil, true, err
+	}
+	switch resp.StatusCode {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		resp.Body.Close()
+		return nil, false, errors.New(resp.Status)
+	}
+	buf := make([]byte, 32*1024)
+	n, rerr := resp.Body.Read(buf)
+	if n == 0 && rerr != nil && rerr != io.EOF {
+		resp.Body.Close()
+		return nil, true, rerr
+	}
+	body := resp.Body
+	if rerr == io.EOF {
+		body = eofBody{resp.Body}
+	}
+	return &Response{Lease: lease, Status: resp.StatusCode, Header: resp.Header, First: buf[:n], Body: body}, false, nil
 }
 
 // eofBody is a body already read to its end.

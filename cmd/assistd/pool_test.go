@@ -97,7 +97,9 @@ func TestFailoverWhenAHostStops(t *testing.T) {
 	s1 := ollamatest.Start(t)
 	s2 := ollamatest.Start(t)
 	g := startGateway(t, hostYAML("s1", s1.URL, 4)+hostYAML("s2", s2.URL, 4),
-		"health:\n  interval: 300ms\n  breaker_cooldown: 1s\n")
+		// A generous queue deadline: on a loaded machine the surviving host
+		// is slow, and a queue timeout (429) is not what this test is about.
+		"health:\n  interval: 300ms\n  breaker_cooldown: 1s\nqueues:\n  interactive: {limit: 256, timeout: 5m}\n")
 	// Warm both hosts so the model is loaded and streams start fast.
 	for range 4 {
 		if o := streamChat(context.Background(), g, 4); !o.done {
