@@ -13,11 +13,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/transparency-dev/merkle/compact"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/pgdb"
 )
 
 // Options configures a Log. HMACKey and CheckpointKey are required.
@@ -161,7 +161,7 @@ func Open(ctx context.Context, db *pgxpool.Pool, opts Options) (*Log, error) {
 	}
 	l.hashBuf = make([]byte, 0, 64)
 	if err := l.reload(ctx, db); err != nil {
-		return nil, assist.E(assist.KindUnavailable, op, "the audit log cannot be read", sanitize(err))
+		return nil, assist.E(assist.KindUnavailable, op, "the audit log cannot be read", pgdb.LogSafe(err))
 	}
 	if cp, err := l.LatestCheckpoint(ctx); err == nil {
 		l.cpSize = cp.Size
@@ -172,14 +172,14 @@ func Open(ctx context.Context, db *pgxpool.Pool, opts Options) (*Log, error) {
 	if opts.CheckpointEvery > 0 {
 		l.every(opts.CheckpointEvery, func(ctx context.Context) {
 			if _, err := l.checkpointIfGrown(ctx); err != nil {
-				l.log.Warn("audit checkpoint failed", "err", sanitize(err))
+				l.log.Warn("audit checkpoint failed", "err", pgdb.LogSafe(err))
 			}
 		})
 	}
 	if l.sealer != nil && opts.PurgeEvery > 0 {
 		l.every(opts.PurgeEvery, func(ctx context.Context) {
 			if n, err := l.PurgeContent(ctx); err != nil {
-				l.log.Warn("audit content purge failed", "err", sanitize(err))
+				l.log.Warn("audit content purge failed", "err", pgdb.LogSafe(err))
 			} else if n > 0 {
 				l.log.Info("audit content purged", "rows", n)
 			}
@@ -506,8 +506,8 @@ func (l *Log) commit(batch []*request) {
 		return
 	}
 	l.dirty = true
-	l.log.Warn("audit batch failed", "records", len(batch), "err", sanitize(err))
-	e := assist.E(assist.KindUnavailable, "audit.Append", "the audit log is unavailable", sanitize(err), 5)
+	l.log.Warn("audit batch failed", "records", len(batch), "err", pgdb.LogSafe(err))
+	e := assist.E(assist.KindUnavailable, "audit.Append", "the audit log is unavailable", pgdb.LogSafe(err), 5)
 	for _, r := range batch {
 		r.done <- result{err: e}
 	}
@@ -886,29 +886,3 @@ func (l *Log) Content(ctx context.Context, seq int64) (Content, error) {
 	}
 	return c, nil
 }
-
-// sanitize keeps a database error's class but not its text: a driver
-// message can quote row values. The original stays reachable by
-// errors.Is/As.
-func sanitize(err error) error {
-	if err == nil {
-		return nil
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		msg := "postgres error " + pe.Code
-		if pe.ConstraintName != "" {
-			msg += " (" + pe.ConstraintName + ")"
-		}
-		return &safeError{msg: msg, err: err}
-	}
-	return &safeError{msg: err.Error(), err: err}
-}
-
-type safeError struct {
-	msg string
-	err error
-}
-
-func (e *safeError) Error() string { return e.msg }
-func (e *safeError) Unwrap() error { return e.err }

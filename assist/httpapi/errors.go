@@ -11,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/pgdb"
 )
 
 // shape is the error body format of an API family.
@@ -101,7 +103,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		reqID := c.Response().Header().Get(echo.HeaderXRequestID)
 		if kind == assist.KindInternal {
 			msg = assist.DefaultMessage(kind)
-			log.Error("request failed", "request_id", reqID, "route", c.Path(), "kind", string(kind), "err", err)
+			log.Error("request failed", "request_id", reqID, "route", c.Path(), "kind", string(kind), "err", logSafe(err))
 		} else if kind != assist.KindCanceled {
 			log.Info("request refused", "request_id", reqID, "route", c.Path(), "kind", string(kind), "op", opOf(err))
 		}
@@ -132,6 +134,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		_ = c.JSON(status, body)
 	}
+}
+
+// logSafe renders an internal error for the log: database errors as their
+// code only (their text can quote row values) and any personal identity
+// code masked, so a cause that carries patient text stays out of the logs.
+func logSafe(err error) string {
+	return audit.RedactHETU(pgdb.LogSafe(err).Error(), func(string) string { return "[identity code]" })
 }
 
 func opOf(err error) string {

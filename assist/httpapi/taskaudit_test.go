@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -107,5 +108,12 @@ func recording(err error) func() (TaskAuditor, *fakeTaskAuditor) {
 	return func() (TaskAuditor, *fakeTaskAuditor) {
 		f := &fakeTaskAuditor{err: err}
 		return f, f
+	}
+}
+
+func TestLogSafeMasksIdentityCodes(t *testing.T) {
+	err := fmt.Errorf("store: row for 131052-308T failed: %w", errors.New("boom"))
+	if got := logSafe(err); strings.Contains(got, "131052-308T") || !strings.Contains(got, "[identity code]") {
+		t.Fatalf("logSafe = %q", got)
 	}
 }

@@ -137,3 +137,26 @@ func isConnErr(err error) bool {
 	var netErr interface{ Timeout() bool }
 	return errors.As(err, &netErr)
 }
+
+// LogSafe returns err in a form fit for logs: a PostgreSQL error becomes
+// its SQLSTATE code and constraint name, because its message can quote the
+// values of the statement (patient text). Other errors are kept as they are.
+func LogSafe(err error) error {
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	msg := "postgres error " + pe.Code
+	if pe.ConstraintName != "" {
+		msg += " (" + pe.ConstraintName + ")"
+	}
+	return &logSafeError{msg: msg, err: err}
+}
+
+type logSafeError struct {
+	msg string
+	err error
+}
+
+func (e *logSafeError) Error() string { return e.msg }
+func (e *logSafeError) Unwrap() error { return e.err }
