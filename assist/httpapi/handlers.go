@@ -266,3 +266,13 @@ func relayCall(d Deps, limit int64, api apiKind, upstreamPath string, task assis
 		return err
 	}
 }
+
+// modelManagement refuses pulling, pushing, creating, copying and deleting
+// models through the gateway: which model releases serve patients is the
+// county's decision, made on the hosts.
+func modelManagement() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return assist.E(assist.KindForbidden, "httpapi.modelManagement",
+			"models are installed and removed by the county's operators on the model hosts, not through the gateway")
+	}
+}

@@ -42,6 +42,11 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	ol.POST("/api/chat", relayCall(d, lim, apiOllama, "/api/chat", assist.TaskChat), allow(modelUsers...))
 	ol.POST("/api/generate", relayCall(d, lim, apiOllama, "/api/generate", assist.TaskChat), allow(modelUsers...))
 	ol.POST("/api/embed", relayCall(d, lim, apiOllama, "/api/embed", assist.TaskEmbed), allow(modelUsers...))
+	// Model management stays with the operators of each host.
+	for _, p := range []string{"/api/pull", "/api/push", "/api/create", "/api/copy"} {
+		ol.POST(p, modelManagement(), allow(anyRole...))
+	}
+	ol.DELETE("/api/delete", modelManagement(), allow(anyRole...))
 
 	// OpenAI-compatible API.
 	oa := e.Group("/v1", authn)

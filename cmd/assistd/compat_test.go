@@ -241,6 +241,7 @@ func TestBadInput(t *testing.T) {
 		{"no credentials", "/api/tags", ``, "", nil, 401, "unauthorized"},
 		{"bad priority", "/api/generate", `{"model":"` + model + `","prompt":"x"}`, assist.RoleClinician, []string{"X-Sote-Priority", "urgent"}, 400, "invalid"},
 		{"unknown route", "/api/nope", `{}`, assist.RoleClinician, nil, 404, "not_found"},
+		{"model pull refused", "/api/pull", `{"model":"llama3"}`, assist.RoleAdmin, nil, 403, "forbidden"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			method := "POST"
