@@ -13,6 +13,16 @@
 // metrics.go has small precision/recall helpers per label (e.g. per rule
 // category) and a plain-text report table.
 //
+// Text metrics reproduce widely used reference implementations exactly,
+// so scores are comparable with published numbers: word and character
+// error rates (WordErrors, CharErrors; jiwer 4 semantics), chrF/chrF++
+// (CorpusChrF, SentenceChrF; sacreBLEU 2.x) and ROUGE-N/L/Lsum (Rouge;
+// google-research rouge_score without stemming, English tokenizer). Each
+// function's comment gives the exact definition. Their tests are driven by
+// the upstream test cases in the shared evaluation data (metrics/*.json,
+// found in ../shared/data beside the module root or in $SHARED_DATA_DIR;
+// skipped locally when absent, a failure under CI=true).
+//
 // The package is a leaf: it imports only the standard library, so domain
 // tests (risk, retrieval) can use it without an import cycle; it must not
 // import domain packages. Runners that call models live elsewhere
