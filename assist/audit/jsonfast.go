@@ -76,13 +76,6 @@ func (l *lexer) next(c byte) bool {
 	return false
 }
 
-func (l *lexer) peek() byte {
-	l.ws()
-	if l.i < len(l.b) {
-		return l.b[l.i]
-	}
-	return 0
-}
 
 // rawString returns the bytes of a JSON string without escapes.
 func (l *lexer) rawString() ([]byte, bool) {

@@ -223,10 +223,9 @@ type verifier struct {
 	breaks     []int64 // seqs whose prev_hash does not match
 	verified   int64   // last matching checkpoint size
 
-	h    hash.Hash
-	buf  []byte
-	sum  []byte
-	leaf []byte
+	h   hash.Hash
+	buf []byte
+	sum []byte
 }
 
 func newVerifier(pub ed25519.PublicKey, all []Checkpoint) *verifier {
