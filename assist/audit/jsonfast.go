@@ -76,7 +76,6 @@ func (l *lexer) next(c byte) bool {
 	return false
 }
 
-
 // rawString returns the bytes of a JSON string without escapes.
 func (l *lexer) rawString() ([]byte, bool) {
 	if !l.next('"') {
