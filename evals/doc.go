@@ -16,7 +16,8 @@
 // Text metrics reproduce widely used reference implementations exactly,
 // so scores are comparable with published numbers: word and character
 // error rates (WordErrors, CharErrors; jiwer 4 semantics), chrF/chrF++
-// (CorpusChrF, SentenceChrF; sacreBLEU 2.x) and ROUGE-N/L/Lsum (Rouge;
+// (CorpusChrF, SentenceChrF; sacreBLEU 2.x), BLEU (CorpusBLEU,
+// SentenceBLEU; sacreBLEU 2.x, 13a or no tokenizer) and ROUGE-N/L/Lsum (Rouge;
 // google-research rouge_score without stemming, English tokenizer). Each
 // function's comment gives the exact definition. Their tests are driven by
 // the upstream test cases in the shared evaluation data (metrics/*.json,

@@ -245,6 +245,8 @@ type sacrebleuCase struct {
 	Options    map[string]any  `json:"options"`
 	Expected   json.RawMessage `json:"expected"`
 	Tolerance  json.RawMessage `json:"tolerance"`
+	Scale      string          `json:"scale"`
+	Statistics json.RawMessage `json:"statistics"` // precomputed BLEU counts
 	// ExpectedText is the printed score of a documentation example, e.g.
 	// "chrF2 = 59.73".
 	ExpectedText string `json:"expected_text"`
