@@ -178,11 +178,7 @@ func TestBLEUReferenceCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, printed, _ := strings.Cut(c.ExpectedText, "= ")
-			want, err := strconv.ParseFloat(strings.Fields(printed + " ?")[0], 64)
-			if err != nil {
-				t.Fatalf("expected_text %q", c.ExpectedText)
-			}
+			want := printedScore(t, c.ExpectedText)
 			if math.Abs(got-want) > 0.005 {
 				t.Errorf("BLEU = %.4f, want %.2f", got, want)
 			}

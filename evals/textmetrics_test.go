@@ -347,11 +347,7 @@ func TestChrFReferenceCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, printed, _ := strings.Cut(c.ExpectedText, "= ")
-			want, err := strconv.ParseFloat(strings.Fields(printed + " ?")[0], 64)
-			if err != nil {
-				t.Fatalf("expected_text %q", c.ExpectedText)
-			}
+			want := printedScore(t, c.ExpectedText)
 			if math.Abs(got-want) > 0.005 {
 				t.Errorf("chrF = %.4f, want %.2f", got, want)
 			}
@@ -359,6 +355,18 @@ func TestChrFReferenceCases(t *testing.T) {
 		cov.covered = append(cov.covered, c.CaseID)
 	}
 	cov.report(t, "chrF")
+}
+
+// printedScore reads the score a README example prints, e.g.
+// "chrF2 = 59.73" or "BLEU = 48.53 82.4/50.0/…".
+func printedScore(t *testing.T, expectedText string) float64 {
+	t.Helper()
+	_, printed, _ := strings.Cut(expectedText, "= ")
+	want, err := strconv.ParseFloat(strings.Fields(printed + " ?")[0], 64)
+	if err != nil {
+		t.Fatalf("expected_text %q", expectedText)
+	}
+	return want
 }
 
 // roundedEqual is unittest's assertAlmostEqual: round(want-got, places) == 0.
