@@ -17,8 +17,9 @@ import (
 
 type hostsStatus struct {
 	Hosts []struct {
-		Name string `json:"name"`
-		Up   bool   `json:"up"`
+		Name     string `json:"name"`
+		Up       bool   `json:"up"`
+		InFlight int    `json:"in_flight"`
 	} `json:"hosts"`
 	QueueDepth map[string]int `json:"queue_depth"`
 }
@@ -220,14 +221,8 @@ func TestSaturationQueuesAndPriorities(t *testing.T) {
 }
 
 func (g *gateway) hostsInFlight(t testing.TB) int {
-	var s struct {
-		Hosts []struct {
-			InFlight int `json:"in_flight"`
-		} `json:"hosts"`
-	}
-	_ = json.Unmarshal([]byte(readAll(t, g.do(t, assist.RoleAdmin, "GET", "/v1/admin/hosts", ""))), &s)
 	n := 0
-	for _, h := range s.Hosts {
+	for _, h := range g.hosts(t).Hosts {
 		n += h.InFlight
 	}
 	return n
