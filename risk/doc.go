@@ -11,7 +11,7 @@
 // the embedded knowledge base, no clock (ages are given or computed by the
 // caller), no logging of patient data. It imports only the standard library,
 // the YAML decoder and the assist vocabulary; it must not import
-// assist/httpapi, models, the audit log or any adapter. Input adapters live
+// cmd/assistd/internal/httpapi, models, the audit log or any adapter. Input adapters live
 // in sub-packages: risk/fhirin (FHIR R4 bundles) and risk/cdshooks (CDS Hooks
 // 2.0 requests, discovery and cards).
 package risk

@@ -17,7 +17,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/config"
+	"github.com/soteai/gateway/cmd/internal/config"
 )
 
 // newAuditCmd is `assist audit`: export, verify, checkpoint, grant, keygen.

@@ -20,7 +20,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/config"
+	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/models/ollama"
 	"github.com/soteai/gateway/retrieval"

@@ -16,7 +16,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/config"
+	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
 	"github.com/soteai/gateway/retrieval"

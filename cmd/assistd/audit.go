@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/config"
-	"github.com/soteai/gateway/assist/httpapi"
+	"github.com/soteai/gateway/cmd/internal/config"
+	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/assist/relay"
 )
 

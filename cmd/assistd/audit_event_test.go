@@ -7,7 +7,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/httpapi"
+	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/assist/relay"
 )
 

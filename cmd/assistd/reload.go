@@ -10,7 +10,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/config"
+	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/models"
 )
 

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/soteai/gateway/assist/auth"
-	"github.com/soteai/gateway/assist/config"
-	"github.com/soteai/gateway/assist/httpapi"
-	"github.com/soteai/gateway/assist/metrics"
+	"github.com/soteai/gateway/cmd/internal/config"
+	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
+	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/models"

@@ -5,7 +5,7 @@
 // deterministic uuids, "remove draft order" suggestions).
 //
 // Everything here is a pure function producing response structs; the HTTP
-// layer (assist/httpapi) decodes, authorises, audits and encodes. It never
+// layer (cmd/assistd/internal/httpapi) decodes, authorises, audits and encodes. It never
 // calls the EHR's FHIR server and never uses fhirAuthorization. It imports
 // risk, risk/fhirin, assist and google/uuid; it must not import HTTP,
 // database or model packages.

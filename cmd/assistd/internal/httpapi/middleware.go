@@ -16,7 +16,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/auth"
-	"github.com/soteai/gateway/assist/metrics"
+	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
 )
 
 const actorKey = "assist.actor"
