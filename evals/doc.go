@@ -20,9 +20,8 @@
 // SentenceBLEU; sacreBLEU 2.x, 13a or no tokenizer) and ROUGE-N/L/Lsum (Rouge;
 // google-research rouge_score without stemming, English tokenizer). Each
 // function's comment gives the exact definition. Their tests are driven by
-// the upstream test cases in the shared evaluation data (metrics/*.json,
-// found in ../shared/data beside the module root or in $SHARED_DATA_DIR;
-// skipped locally when absent, a failure under CI=true).
+// the upstream test cases copied into testdata/metrics (Apache-2.0; see the
+// NOTICE there).
 //
 // The package is a leaf: it imports only the standard library, so domain
 // tests (risk, retrieval) can use it without an import cycle; it must not
