@@ -16,9 +16,9 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
+	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/retrieval"
 	"github.com/soteai/gateway/retrieval/pgstore"
 	"github.com/soteai/gateway/retrieval/retrievaltest"

@@ -11,8 +11,8 @@ import (
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/auth"
-	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/assist/pgdb"
+	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/retrieval/pgstore"
 )
 

@@ -9,9 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/cmd/internal/config"
-	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/assist/relay"
+	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
+	"github.com/soteai/gateway/cmd/internal/config"
 )
 
 // newAuditor opens the audit log. With auditing disabled it returns nil,

@@ -7,8 +7,8 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/assist/relay"
+	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 )
 
 // TestCallEvents checks the mapping of the relay's and the task endpoints'

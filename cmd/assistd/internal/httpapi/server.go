@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist/auth"
-	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
 	"github.com/soteai/gateway/assist/relay"
+	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
 	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/models/ollama"
 )
