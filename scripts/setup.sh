@@ -17,6 +17,10 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 apt_packages=(
   "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" build-essential dpkg-dev
   nlohmann-json3-dev libstb-dev poppler-utils ca-certificates curl
+  # speech engines (recognition, synthesis, conversion)
+  pocketsphinx pocketsphinx-en-us libpocketsphinx-dev espeak-ng flite sox
+  # headless browser for the page tests; promtool for the alert rules
+  chromium prometheus
 )
 
 install_apt() {

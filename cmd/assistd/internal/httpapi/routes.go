@@ -27,6 +27,10 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	e.GET("/healthz", healthz())
 	e.GET("/readyz", readyz(d))
 	e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
+	// Pages people open (pages.go): static files; their data comes from
+	// the APIs below with the user's bearer token.
+	e.GET("/ui", pages())
+	e.GET("/ui/*", pages())
 
 	authn := authenticate(d.Verifier)
 	lim := o.MaxBodyBytes

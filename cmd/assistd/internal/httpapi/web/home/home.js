@@ -1,0 +1,30 @@
+import { localize, signIn, uiLang, setUILang, t, el } from "/ui/common/api.js";
+
+const S = {
+  title: { fi: "SOTE-tekoälyyhdyskäytävä", sv: "SOTE AI-gateway", en: "SOTE AI gateway" },
+  language: { fi: "Kieli", sv: "Språk", en: "Language" },
+  token: { fi: "Käyttöavain", sv: "Åtkomstnyckel", en: "Access token" },
+  signin: { fi: "Kirjaudu", sv: "Logga in", en: "Sign in" },
+  signedin: { fi: "Kirjautunut:", sv: "Inloggad som", en: "Signed in as" },
+};
+
+// Pages by role; each page directory adds itself here.
+const PAGES = [];
+
+const langSel = document.getElementById("ui-lang");
+langSel.value = uiLang();
+langSel.addEventListener("change", () => { setUILang(langSel.value); localize(document, S); });
+localize(document, S);
+
+signIn(who => {
+  document.getElementById("who-name").textContent = who.name || who.token_id || "";
+  document.getElementById("who-role").textContent = who.role || "";
+  const ul = document.getElementById("pages");
+  ul.replaceChildren(...PAGES.filter(p => p.roles.includes(who.role))
+    .map(p => el("li", {}, el("a", { href: p.href }, t({ x: p.title }, "x")))));
+  document.getElementById("who").classList.remove("hidden");
+}, e => {
+  const p = document.getElementById("error");
+  p.textContent = e.message;
+  p.classList.remove("hidden");
+});

@@ -1,0 +1,54 @@
+package speech
+
+import (
+	"context"
+	"time"
+)
+
+// EngineSampleRate is the rate every recognition engine receives: clients
+// may send 8, 16, 44.1 or 48 kHz, and the pipeline resamples to this.
+const EngineSampleRate = 16000
+
+// Segment is one recognised stretch of speech, with times relative to the
+// start of the audio given to the engine.
+type Segment struct {
+	Start, End time.Duration
+	Text       string
+	// Confidence is in [0, 1]; engines that give none report -1.
+	Confidence float64
+}
+
+// Transcript is what an engine heard in one piece of audio.
+type Transcript struct {
+	Text     string
+	Language string // BCP 47 primary language tag, e.g. "en", "fi"
+	Segments []Segment
+	// Engine names the engine and its version (e.g. "pocketsphinx 5prealpha
+	// en-us", "openai-compatible whisper-large-v3 @ host"), for the audit log.
+	Engine string
+}
+
+// Transcriber turns 16 kHz mono audio into text in the given language
+// ("" lets the engine detect it, where it can).
+//
+// Errors: invalid for audio the engine cannot take; invalid for a language
+// it does not serve (never silent garbage); unavailable when its host is down.
+type Transcriber interface {
+	Transcribe(ctx context.Context, a Audio, lang string) (Transcript, error)
+}
+
+// Speech is synthesized audio: a complete PCM WAV file.
+type Speech struct {
+	WAV      []byte
+	Duration time.Duration
+	// Engine names the synthesizer, its version and voice, for the audit log.
+	Engine string
+}
+
+// Synthesizer speaks text in a language.
+//
+// Errors: invalid for a language it has no voice for, or empty text;
+// unavailable when the engine cannot run.
+type Synthesizer interface {
+	Synthesize(ctx context.Context, text, lang string) (Speech, error)
+}
