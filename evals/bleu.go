@@ -16,17 +16,20 @@ const (
 	SmoothNone  = "none"  // no smoothing
 )
 
-// BLEU tokenizers (sacreBLEU 2.x names). Only these two are implemented.
+// BLEU tokenizers (sacreBLEU 2.x names). The CJK tokenizers (zh,
+// ja-mecab, ko-mecab) are not implemented.
 const (
 	Tokenize13a  = "13a"  // mteval-v13a (sacreBLEU default)
 	TokenizeNone = "none" // split on white space only
+	TokenizeIntl = "intl" // mteval-v14 international: Unicode punctuation and symbols
+	TokenizeChar = "char" // every non-space character is a token
 )
 
 // BLEUOptions are the settings of BLEU as sacreBLEU 2.x defines them.
 // DefaultBLEU gives corpus_bleu's defaults, DefaultSentenceBLEU
 // sentence_bleu's.
 type BLEUOptions struct {
-	Tokenize      string // Tokenize13a or TokenizeNone
+	Tokenize      string // Tokenize13a, TokenizeNone, TokenizeIntl or TokenizeChar
 	Lowercase     bool   // lower-case every text before tokenizing
 	MaxNgramOrder int    // highest n-gram order N (default 4)
 	Smooth        string // SmoothExp, SmoothFloor, SmoothAddK or SmoothNone
@@ -67,8 +70,8 @@ func DefaultSmoothValue(method string) float64 {
 
 func (o BLEUOptions) check() error {
 	switch {
-	case o.Tokenize != Tokenize13a && o.Tokenize != TokenizeNone:
-		return fmt.Errorf("evals: BLEU tokenizer %q not implemented (want %q or %q)", o.Tokenize, Tokenize13a, TokenizeNone)
+	case !slices.Contains([]string{Tokenize13a, TokenizeNone, TokenizeIntl, TokenizeChar}, o.Tokenize):
+		return fmt.Errorf("evals: BLEU tokenizer %q not implemented (want 13a, none, intl or char)", o.Tokenize)
 	case o.MaxNgramOrder < 1:
 		return fmt.Errorf("evals: BLEU max n-gram order %d < 1", o.MaxNgramOrder)
 	case o.Smooth != SmoothExp && o.Smooth != SmoothFloor && o.Smooth != SmoothAddK && o.Smooth != SmoothNone:
@@ -114,7 +117,8 @@ func CorpusBLEU(hyps []string, refs [][]string, o BLEUOptions) (float64, error) 
 //     every segment needs at least one reference.
 //   - Each text is optionally lower-cased, its trailing white space is
 //     removed, it is tokenized (Tokenize13a: see Tokenize13aString;
-//     TokenizeNone: unchanged) and split on white space.
+//     TokenizeIntl: TokenizeIntlString; TokenizeChar: every character
+//     separated; TokenizeNone: unchanged) and split on white space.
 //   - Per segment with h hypothesis tokens: HypLen += h; RefLen += the
 //     reference length closest to h (the shorter one on ties);
 //     Total[n-1] += max(0, h-n+1); Correct[n-1] += Σ over distinct
@@ -174,8 +178,19 @@ func bleuTokens(s string, o BLEUOptions) []string {
 		s = strings.ToLower(s)
 	}
 	s = strings.TrimRightFunc(s, isPySpace)
-	if o.Tokenize == Tokenize13a {
+	switch o.Tokenize {
+	case Tokenize13a:
 		s = Tokenize13aString(s)
+	case TokenizeIntl:
+		s = TokenizeIntlString(s)
+	case TokenizeChar:
+		var toks []string
+		for _, r := range s {
+			if !isPySpace(r) {
+				toks = append(toks, string(r))
+			}
+		}
+		return toks
 	}
 	return strings.FieldsFunc(s, isPySpace)
 }
@@ -222,6 +237,30 @@ func Tokenize13aString(s string) string {
 	}
 	s = " " + s + " "
 	for _, r := range tok13a {
+		s = r.re.ReplaceAllString(s, r.repl)
+	}
+	return strings.Join(strings.FieldsFunc(s, isPySpace), " ")
+}
+
+var tokIntl = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`(\P{N})(\p{P})`), "${1} ${2} "},
+	{regexp.MustCompile(`(\p{P})(\P{N})`), " ${1} ${2}"},
+	{regexp.MustCompile(`(\p{S})`), " ${1} "},
+}
+
+// TokenizeIntlString is sacreBLEU's intl tokenizer (mteval-v14
+// --international-tokenization), applying in turn, each a left-to-right,
+// non-overlapping replacement over Unicode categories: split a
+// punctuation character (P) from a preceding character that is not a
+// number (N); split a punctuation character from a following non-number;
+// surround every symbol (S) with spaces. Runs of white space then become
+// one space and the ends are trimmed. Unlike 13a it keeps "3.5" and
+// "1,000" whole and splits non-ASCII punctuation such as « » and 。.
+func TokenizeIntlString(s string) string {
+	for _, r := range tokIntl {
 		s = r.re.ReplaceAllString(s, r.repl)
 	}
 	return strings.Join(strings.FieldsFunc(s, isPySpace), " ")

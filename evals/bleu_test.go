@@ -39,7 +39,7 @@ func bleuOptions(t *testing.T, base BLEUOptions, opts map[string]any) (BLEUOptio
 	} else {
 		o.SmoothValue = DefaultSmoothValue(o.Smooth)
 	}
-	return o, o.Tokenize == Tokenize13a || o.Tokenize == TokenizeNone
+	return o, o.check() == nil
 }
 
 // bleuMatches compares a score with a case's expected value: a number
@@ -208,6 +208,24 @@ func TestTokenize13a(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			if got := Tokenize13aString(tc.in); got != tc.want {
 				t.Errorf("Tokenize13aString(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTokenizeIntl(t *testing.T) {
+	// Hand-derived from the rules in TokenizeIntlString's comment.
+	for _, tc := range []struct{ in, want string }{
+		{"It wasn't surprising.", "It wasn ' t surprising ."},
+		// A final "!" after a digit has no following character to split on.
+		{"3.5, 1,000 and 10-20!", "3.5 , 1,000 and 10-20!"},
+		{"«Hei», sanoi hän.", "« Hei » , sanoi hän ."},
+		{"5 € + 10 %", "5 € + 10 %"},
+		{"a+b", "a + b"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := TokenizeIntlString(tc.in); got != tc.want {
+				t.Errorf("TokenizeIntlString(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}

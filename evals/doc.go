@@ -17,8 +17,11 @@
 // so scores are comparable with published numbers: word and character
 // error rates (WordErrors, CharErrors; jiwer 4 semantics), chrF/chrF++
 // (CorpusChrF, SentenceChrF; sacreBLEU 2.x), BLEU (CorpusBLEU,
-// SentenceBLEU; sacreBLEU 2.x, 13a or no tokenizer) and ROUGE-N/L/Lsum (Rouge;
-// google-research rouge_score without stemming, English tokenizer). Each
+// SentenceBLEU; sacreBLEU 2.x, 13a, intl, char or no tokenizer), TER
+// (CorpusTER; sacreBLEU 2.x) and ROUGE-N/L/Lsum (Rouge, RougeWith;
+// google-research rouge_score, with optional Porter stemming and a
+// Unicode tokenizer). Bootstrap and PairedBootstrap give confidence
+// intervals and a paired significance test. Each
 // function's comment gives the exact definition. Their tests are driven by
 // the upstream test cases copied into testdata/metrics (Apache-2.0; see the
 // NOTICE there).

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // RougeScore is the precision, recall and F-measure of one ROUGE type.
@@ -20,21 +21,80 @@ func newRougeScore(p, r float64) RougeScore {
 	return RougeScore{p, r, f}
 }
 
+// RougeOptions choose the tokenizer of RougeWith.
+type RougeOptions struct {
+	// Stem applies PorterStem to every token longer than three
+	// characters (rouge_score use_stemmer=True). Porter's rules are for
+	// English; with Unicode, only tokens of ASCII letters and digits are
+	// stemmed.
+	Stem bool
+	// Unicode selects RougeTokensUnicode instead of rouge_score's
+	// English-only tokenizer: needed for Finnish, Swedish and every
+	// non-Latin script.
+	Unicode bool
+}
+
 // RougeTokens is the rouge-score package's default tokenizer without
 // stemming: the text is lower-cased, every run of characters other than
 // ASCII a–z and 0–9 becomes a separator, and the remaining runs are the
 // tokens. It is English-only: letters such as ä, ö, å and all non-Latin
-// scripts are dropped. (Porter stemming, use_stemmer=True, is not
-// implemented.)
+// scripts are dropped. Use RougeTokensUnicode for other languages.
 func RougeTokens(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 	})
 }
 
-// Rouge scores prediction against target (the reference) for one ROUGE
-// type, with google-research rouge_score semantics (use_stemmer=False,
-// split_summaries=False) and RougeTokens:
+// RougeTokensUnicode is the Unicode-aware counterpart of RougeTokens: the
+// text is lower-cased (Unicode simple case mapping), every run of
+// characters that are not letters, marks or digits (Unicode categories L,
+// M, N) becomes a separator, and the remaining runs are the tokens. So
+// "Verenpainelääkitys: 5 mg" gives [verenpainelääkitys 5 mg] and Arabic,
+// Cyrillic or Somali words are kept whole. On ASCII text it gives exactly
+// RougeTokens's tokens. It does not split compounds and does not segment
+// scripts written without spaces (Chinese, Japanese, Thai).
+func RougeTokensUnicode(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsNumber(r))
+	})
+}
+
+func (o RougeOptions) tokens(s string) []string {
+	var toks []string
+	if o.Unicode {
+		toks = RougeTokensUnicode(s)
+	} else {
+		toks = RougeTokens(s)
+	}
+	if o.Stem {
+		for i, t := range toks {
+			if len(t) > 3 && isASCIIAlnum(t) {
+				toks[i] = PorterStem(t)
+			}
+		}
+	}
+	return toks
+}
+
+func isASCIIAlnum(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Rouge is RougeWith with rouge_score's defaults: English tokenizer, no
+// stemming.
+func Rouge(rougeType, target, prediction string) (RougeScore, error) {
+	return RougeWith(rougeType, target, prediction, RougeOptions{})
+}
+
+// RougeWith scores prediction against target (the reference) for one
+// ROUGE type, with google-research rouge_score semantics
+// (split_summaries=False) and the tokenizer o selects:
 //
 //   - "rougeN" (N ≥ 1): with the multisets of token N-grams of target and
 //     prediction, overlap = Σ min(count in target, count in prediction);
@@ -53,27 +113,27 @@ func RougeTokens(s string) []string {
 //     P = hits / #prediction tokens, R = hits / #target tokens.
 //
 // In every case F = 2PR/(P+R), or 0 when P+R = 0.
-func Rouge(rougeType, target, prediction string) (RougeScore, error) {
+func RougeWith(rougeType, target, prediction string, o RougeOptions) (RougeScore, error) {
 	switch {
 	case rougeType == "rougeL":
-		return rougeL(RougeTokens(target), RougeTokens(prediction)), nil
+		return rougeL(o.tokens(target), o.tokens(prediction)), nil
 	case rougeType == "rougeLsum":
-		return rougeLsum(rougeSentences(target), rougeSentences(prediction)), nil
+		return rougeLsum(o.sentences(target), o.sentences(prediction)), nil
 	case strings.HasPrefix(rougeType, "rouge"):
 		n, err := strconv.Atoi(rougeType[len("rouge"):])
 		if err != nil || n < 1 || n > 9 {
 			break
 		}
-		return rougeN(RougeTokens(target), RougeTokens(prediction), n), nil
+		return rougeN(o.tokens(target), o.tokens(prediction), n), nil
 	}
 	return RougeScore{}, fmt.Errorf("evals.Rouge: unknown ROUGE type %q", rougeType)
 }
 
-func rougeSentences(s string) [][]string {
+func (o RougeOptions) sentences(s string) [][]string {
 	var out [][]string
 	for _, line := range strings.Split(s, "\n") {
 		if line != "" {
-			out = append(out, RougeTokens(line))
+			out = append(out, o.tokens(line))
 		}
 	}
 	return out
@@ -84,7 +144,7 @@ func rougeN(target, pred []string, n int) RougeScore {
 		m := map[string]int{}
 		total := 0
 		for i := 0; i+n <= len(toks); i++ {
-			m[strings.Join(toks[i:i+n], " ")]++ // tokens are [a-z0-9]+, so a space is a safe separator
+			m[strings.Join(toks[i:i+n], " ")]++ // tokens hold no white space, so a space is a safe separator
 			total++
 		}
 		return m, total

@@ -419,25 +419,24 @@ func TestRougeReferenceCases(t *testing.T) {
 		}
 	}
 	for _, c := range file.Cases {
-		if c.UseStemmer {
-			// Porter stemming (NLTK's original algorithm) is not implemented.
-			cov.excluded = append(cov.excluded, c.CaseID+" (stemmer)")
-			continue
-		}
 		t.Run(c.CaseID, func(t *testing.T) {
 			if c.Source == "" {
 				t.Fatal("case without source")
 			}
-			for _, typ := range c.RougeTypes {
-				got, err := Rouge(typ, c.Target, c.Prediction)
-				if err != nil {
-					t.Fatal(err)
+			// The Unicode tokenizer must give the same scores on these
+			// ASCII texts as rouge_score's English one.
+			for _, unicode := range []bool{false, true} {
+				for _, typ := range c.RougeTypes {
+					got, err := RougeWith(typ, c.Target, c.Prediction, RougeOptions{Stem: c.UseStemmer, Unicode: unicode})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, ok := c.Expected[typ]
+					if !ok {
+						t.Fatalf("no expected value for %s", typ)
+					}
+					check(t, fmt.Sprintf("%s (unicode %v)", typ, unicode), got, want)
 				}
-				want, ok := c.Expected[typ]
-				if !ok {
-					t.Fatalf("no expected value for %s", typ)
-				}
-				check(t, typ, got, want)
 			}
 		})
 		cov.covered = append(cov.covered, c.CaseID)
@@ -497,13 +496,11 @@ func TestRougeReferenceCases(t *testing.T) {
 			if len(c.Expected) == 0 || len(c.Predictions) == 0 || len(c.Predictions) != len(c.References) {
 				t.Fatalf("malformed aggregate case: %d expected values, %d predictions, %d references", len(c.Expected), len(c.Predictions), len(c.References))
 			}
-			if c.Options["use_stemmer"] == true {
-				t.Fatal("aggregate case with stemming: not implemented")
-			}
+			stem, _ := c.Options["use_stemmer"].(bool)
 			for typ, want := range c.Expected {
 				var fs []float64
 				for i := range c.Predictions {
-					s, err := Rouge(typ, c.References[i], c.Predictions[i])
+					s, err := RougeWith(typ, c.References[i], c.Predictions[i], RougeOptions{Stem: stem})
 					if err != nil {
 						t.Fatal(err)
 					}
