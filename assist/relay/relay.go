@@ -5,53 +5,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/models"
 )
-
-// Record is one audit event written by the relay.
-type Record struct {
-	Kind         string // "ai.output", "ai.stream.start" or "ai.stream.end"
-	RelatesTo    int64  // for ai.stream.end: the seq of its start record
-	RequestID    string
-	Actor        assist.Actor
-	Task         assist.Task
-	PatientRef   string // clear identifier from the client; pseudonymised by the auditor
-	Model        string
-	ModelDigest  string
-	Host         string
-	Route        string
-	InputSHA256  []byte
-	OutputSHA256 []byte
-	Input        []byte // exact request body (stored only if content storage is on)
-	Output       []byte // exact released bytes (nil for streams)
-	Latency      time.Duration
-	PromptTokens int
-	OutputTokens int
-	Outcome      string // "ok", "error", "canceled"
-	ErrorKind    assist.Kind
-	Status       int
-}
-
-// Auditor durably appends a record and returns its sequence number.
-// Errors: unavailable when the store cannot be written.
-type Auditor interface {
-	Record(ctx context.Context, r Record) (int64, error)
-}
 
 // Observer receives measurements; implemented by the metrics package.
 type Observer interface {
 	FirstByte(host string, d time.Duration)
 	Tokens(model string, prompt, output int, genSeconds float64)
 	Failover(route string)
-	AuditAppend(d time.Duration, err error)
 }
 
 // Forwarder is the part of the host pool the relay uses.
@@ -67,17 +36,14 @@ type Sink interface {
 	Flush()
 }
 
-// Relay forwards calls. Auditor may be nil only when auditing is disabled
-// by configuration.
+// Relay forwards calls. Every answer is recorded by Rec before it is
+// released (with auditing disabled by configuration, Rec records nothing).
 type Relay struct {
 	Pool      Forwarder
 	Transport models.Transport
-	Audit     Auditor
+	Rec       *record.Recorder
 	Observe   Observer
 	Log       *slog.Logger
-	// AuditTimeout bounds the closing record of a stream whose client
-	// has gone away.
-	AuditTimeout time.Duration
 }
 
 // Call is one client request.
@@ -121,11 +87,11 @@ func (r *Relay) Do(ctx context.Context, c Call, w Sink) (Result, error) {
 			r.Observe.Failover(c.Route)
 		}
 	}
-	rec := Record{
-		RequestID: c.RequestID, Actor: c.Actor, Task: c.Task, PatientRef: c.PatientRef,
+	rec := record.Entry{Event: audit.Event{
+		RequestID: c.RequestID, Actor: c.Actor, Task: c.Task, Patient: c.PatientRef,
 		Model: resp.Lease.Model.Name, ModelDigest: resp.Lease.Model.Digest, Host: resp.Lease.Host.Name,
-		Route: c.Route, InputSHA256: inHash[:], Input: c.Body, Status: resp.Status,
-	}
+		InputHash: inHash[:], Input: c.Body,
+	}, Route: c.Route, Status: resp.Status}
 	res := Result{Status: resp.Status, Host: resp.Lease.Host.Name, Attempts: resp.Attempts}
 	if c.NoAudit {
 		return r.whole(ctx, resp, rec, res, start, w, false)
@@ -137,7 +103,7 @@ func (r *Relay) Do(ctx context.Context, c Call, w Sink) (Result, error) {
 }
 
 // whole buffers a non-streaming answer, records it, then releases it.
-func (r *Relay) whole(ctx context.Context, resp *models.Response, rec Record, res Result, start time.Time, w Sink, audited bool) (Result, error) {
+func (r *Relay) whole(ctx context.Context, resp *models.Response, rec record.Entry, res Result, start time.Time, w Sink, audited bool) (Result, error) {
 	var buf bytes.Buffer
 	buf.Write(resp.First)
 	_, err := io.Copy(&buf, resp.Body)
@@ -152,21 +118,21 @@ func (r *Relay) whole(ctx context.Context, resp *models.Response, rec Record, re
 	out := buf.Bytes()
 	outHash := sha256.Sum256(out)
 	if audited {
-		rec.Kind = "ai.output"
+		rec.Kind = audit.KindAIOutput
 	}
-	rec.OutputSHA256 = outHash[:]
+	rec.OutputHash = outHash[:]
 	rec.Output = out
 	rec.Latency = time.Since(start)
-	rec.Outcome = "ok"
+	rec.Outcome = audit.OutcomeOK
 	if resp.Status >= 300 {
-		rec.Outcome, rec.ErrorKind = "error", statusKind(resp.Status)
+		rec.Outcome, rec.ErrorKind = audit.OutcomeError, statusKind(resp.Status)
 	}
 	var last lastLine
 	last.add(out)
 	u := usageOf(last.bytes())
-	rec.PromptTokens, rec.OutputTokens = u.prompt, u.output
+	rec.InputTokens, rec.OutputTokens = u.prompt, u.output
 	r.tokens(rec.Model, u)
-	seq, err := r.record(ctx, rec)
+	seq, err := r.Rec.Commit(ctx, rec)
 	if err != nil {
 		return res, err
 	}
@@ -179,31 +145,26 @@ func (r *Relay) whole(ctx context.Context, resp *models.Response, rec Record, re
 }
 
 // stream records the start, relays chunks as they come, and records the end.
-func (r *Relay) stream(ctx context.Context, c Call, resp *models.Response, rec Record, res Result, start time.Time, w Sink) (Result, error) {
-	rec.Kind = "ai.stream.start"
-	rec.Outcome = "started"
-	startRec := rec
-	startRec.Latency = time.Since(start)
-	seq, err := r.record(ctx, startRec)
+func (r *Relay) stream(ctx context.Context, c Call, resp *models.Response, rec record.Entry, res Result, start time.Time, w Sink) (Result, error) {
+	rec.Latency = time.Since(start)
+	out, err := r.Rec.Begin(ctx, rec, w)
 	if err != nil {
 		resp.Finish(nil)
 		return res, err
 	}
-	res.Seq = seq
+	res.Seq = out.Seq()
 
 	copyHeaders(w.Header(), resp.Header)
-	setSeq(w, seq)
+	setSeq(w, out.Seq())
 	w.WriteHeader(resp.Status)
-	h := sha256.New()
 	var last lastLine
 	var streamErr error
 	chunk := resp.First
 	buf := make([]byte, 32*1024)
 	for {
 		if len(chunk) > 0 {
-			h.Write(chunk)
 			last.add(chunk)
-			if _, werr := w.Write(chunk); werr != nil {
+			if _, werr := out.Write(chunk); werr != nil {
 				streamErr = assist.E(assist.KindCanceled, "relay.stream", "the client went away", werr)
 				break
 			}
@@ -219,8 +180,7 @@ func (r *Relay) stream(ctx context.Context, c Call, resp *models.Response, rec R
 		}
 		if rerr != nil {
 			if n > 0 {
-				h.Write(chunk)
-				_, _ = w.Write(chunk)
+				_, _ = out.Write(chunk)
 			}
 			if ctx.Err() != nil {
 				streamErr = assist.E(assist.KindCanceled, "relay.stream", "the client went away", rerr)
@@ -232,58 +192,16 @@ func (r *Relay) stream(ctx context.Context, c Call, resp *models.Response, rec R
 	}
 	resp.Finish(streamErr)
 
-	end := rec
-	end.Kind = "ai.stream.end"
-	end.RelatesTo = seq
-	end.Input = nil
-	end.OutputSHA256 = h.Sum(nil)
-	end.Latency = time.Since(start)
-	end.Outcome = "ok"
-	if streamErr != nil {
-		end.ErrorKind = assist.KindOf(streamErr)
-		end.Outcome = "error"
-		if end.ErrorKind == assist.KindCanceled {
-			end.Outcome = "canceled"
-		}
-	}
 	u := usageOf(last.bytes())
-	end.PromptTokens, end.OutputTokens = u.prompt, u.output
-	r.tokens(end.Model, u)
-	actx := context.WithoutCancel(ctx)
-	if r.AuditTimeout > 0 {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(actx, r.AuditTimeout)
-		defer cancel()
-	}
-	if _, aerr := r.record(actx, end); aerr != nil && streamErr == nil {
-		streamErr = assist.E(assist.KindUnavailable, "relay.stream", "the audit log could not record the end of this answer; do not use it", aerr)
+	r.tokens(rec.Model, u)
+	if aerr := out.End(ctx, streamErr, record.Usage{PromptTokens: u.prompt, OutputTokens: u.output}); aerr != nil && streamErr == nil {
+		streamErr = aerr
 	}
 	if streamErr != nil && assist.KindOf(streamErr) != assist.KindCanceled && c.StreamError != nil {
 		_, _ = w.Write(c.StreamError(assist.KindOf(streamErr), assist.MessageOf(streamErr)))
 		w.Flush()
 	}
 	return res, streamErr
-}
-
-func (r *Relay) record(ctx context.Context, rec Record) (int64, error) {
-	if r.Audit == nil || rec.Kind == "" {
-		return 0, nil
-	}
-	t := time.Now()
-	seq, err := r.Audit.Record(ctx, rec)
-	if r.Observe != nil {
-		r.Observe.AuditAppend(time.Since(t), err)
-	}
-	if err != nil {
-		if r.Log != nil {
-			r.Log.Error("audit append failed", "request_id", rec.RequestID, "kind", rec.Kind, "err", err)
-		}
-		if errors.Is(err, context.Canceled) {
-			return 0, assist.E(assist.KindCanceled, "relay.record", err)
-		}
-		return 0, assist.E(assist.KindUnavailable, "relay.record", "the audit log is unavailable; nothing is served unrecorded", err, 5)
-	}
-	return seq, nil
 }
 
 func (r *Relay) tokens(model string, u usage) {
@@ -294,11 +212,11 @@ func (r *Relay) tokens(model string, u usage) {
 
 // SeqHeader carries the audit record number of an answer (for streams,
 // the start record), so a client can link its review to it.
-const SeqHeader = "X-Sote-Audit-Seq"
+const SeqHeader = record.SeqHeader
 
 func setSeq(w Sink, seq int64) {
 	if seq > 0 {
-		w.Header().Set(SeqHeader, strconv.FormatInt(seq, 10))
+		w.Header().Set(SeqHeader, record.FormatSeq(seq))
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/models"
 )
 
@@ -46,19 +48,19 @@ func newFakePool(t *testing.T, body io.Reader) *fakePool {
 // recorder keeps records and can fail on a given kind; it notes how many
 // body bytes the client had received when each record was written.
 type recorder struct {
-	recs    []Record
+	recs    []audit.Event
 	seen    []int
-	failOn  string
+	failOn  audit.EventKind
 	written func() int
 }
 
-func (r *recorder) Record(_ context.Context, rec Record) (int64, error) {
-	if rec.Kind == r.failOn {
-		return 0, assist.E(assist.KindUnavailable, "fake", errors.New("db down"))
+func (r *recorder) Append(_ context.Context, ev audit.Event) (audit.Receipt, error) {
+	if ev.Kind == r.failOn {
+		return audit.Receipt{}, errors.New("db down")
 	}
-	r.recs = append(r.recs, rec)
+	r.recs = append(r.recs, ev)
 	r.seen = append(r.seen, r.written())
-	return int64(len(r.recs)), nil
+	return audit.Receipt{Seq: int64(len(r.recs))}, nil
 }
 
 // brokenReader yields data and then fails like a dropped connection.
@@ -81,7 +83,7 @@ func TestRelay(t *testing.T) {
 		name       string
 		stream     bool
 		body       io.Reader
-		failOn     string
+		failOn     audit.EventKind
 		wantErr    assist.Kind
 		wantKinds  string
 		wantBody   string // prefix of what the client receives
@@ -103,7 +105,7 @@ func TestRelay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			rec := &recorder{failOn: tc.failOn, written: func() int { return w.Body.Len() }}
-			r := &Relay{Pool: newFakePool(t, tc.body), Audit: rec}
+			r := &Relay{Pool: newFakePool(t, tc.body), Rec: record.New(record.Deps{Log: rec})}
 			_, err := r.Do(context.Background(), Call{Call: models.Call{Model: "m", Body: []byte(`{"model":"m"}`)},
 				Stream: tc.stream, Task: assist.TaskChat, StreamError: inBand}, w)
 			if assist.KindOf(err) != tc.wantErr {
@@ -111,7 +113,7 @@ func TestRelay(t *testing.T) {
 			}
 			var kinds []string
 			for _, r := range rec.recs {
-				kinds = append(kinds, r.Kind)
+				kinds = append(kinds, string(r.Kind))
 			}
 			if strings.Join(kinds, ",") != tc.wantKinds {
 				t.Fatalf("records %v, want %s", kinds, tc.wantKinds)
@@ -128,11 +130,11 @@ func TestRelay(t *testing.T) {
 				}
 				if r.Kind == "ai.stream.end" {
 					want := sha256.Sum256([]byte(tc.wantBody))
-					if string(r.OutputSHA256) != string(want[:]) || r.RelatesTo != 1 {
+					if string(r.OutputHash) != string(want[:]) || r.RelatesTo != 1 {
 						t.Errorf("end record: hash of released bytes or link wrong: %+v", r)
 					}
 				}
-				if r.Kind == "ai.output" && (r.PromptTokens != 3 || r.OutputTokens != 2 || r.ModelDigest != "d1") {
+				if r.Kind == "ai.output" && (r.InputTokens != 3 || r.OutputTokens != 2 || r.ModelDigest != "d1") {
 					t.Errorf("output record: %+v", r)
 				}
 			}

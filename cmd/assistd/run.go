@@ -11,8 +11,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/pgdb"
+	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
@@ -66,16 +68,24 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("medication risk knowledge base: %w", err)
 	}
 	riskDeps := &httpapi.RiskDeps{KB: kb, Now: time.Now}
-	var auditor relay.Auditor
+	svc := &ollama.Service{Pool: pool, Client: oc}
+	recDeps := record.Deps{
+		Models:     record.Ollama{Svc: svc},
+		Resolver:   cfg.TaskModels(),
+		Observe:    m,
+		Logger:     log,
+		EndTimeout: 10 * time.Second,
+	}
 	if auditLog != nil {
 		defer auditLog.Close()
-		auditor = relayAuditor{auditLog}
+		recDeps.Log = auditLog
 	}
+	rec := record.New(recDeps)
 
-	rl := &relay.Relay{Pool: pool, Transport: oc, Audit: auditor, Observe: m, Log: log, AuditTimeout: 10 * time.Second}
+	rl := &relay.Relay{Pool: pool, Transport: oc, Rec: rec, Observe: m, Log: log}
 	rs, err := retrieval.New(retrieval.Config{
 		Store:        pgstore.New(db),
-		Embedder:     &ollama.Service{Pool: pool, Client: oc},
+		Embedder:     svc,
 		DefaultModel: cfg.Models.Embedding,
 		Index:        retrieval.IndexParams{M: cfg.Retrieval.HNSWM, EfConstruction: cfg.Retrieval.HNSWEfConstruction, EfSearch: cfg.Retrieval.HNSWEfSearch},
 		Parse:        retrieval.ParseOptions{MaxBytes: cfg.Retrieval.MaxDocumentBytes, PDF: retrieval.PDFToText{}},
@@ -84,8 +94,14 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if cfg.Models.Chat != "" {
-		riskDeps.Summary = chatGenerator{svc: &ollama.Service{Pool: pool, Client: oc}, model: cfg.Models.Chat, audit: auditLog}
+	if _, err := cfg.TaskModels().Resolve(ctx, assist.TaskRiskSummary); err == nil {
+		// The plain-language summaries of risk flags: one audited model
+		// call each, at interactive priority.
+		riskDeps.Summary = record.Fixed{Rec: rec, Call: record.Call{
+			Task:     assist.TaskRiskSummary,
+			Template: record.TemplateRef{ID: risk.SummaryTemplateID, Version: risk.SummaryTemplateVersion},
+			Priority: assist.PriorityInteractive,
+		}}
 	}
 	store := auth.NewStore(db)
 	deps := httpapi.Deps{
@@ -97,15 +113,12 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Log:       log,
 		Retrieval: rs,
 		Risk:      riskDeps,
+		Rec:       rec,
 		Ready:     db.Ping,
 		Version:   version,
 	}
 	if auditLog != nil {
 		deps.Audit = auditLog
-		// Every task endpoint's calls: retrieval searches and document
-		// changes, risk assessments (a nil interface when auditing is
-		// disabled).
-		deps.TaskAudit = taskAuditor{auditLog}
 	}
 	opts := httpapi.Options{
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,

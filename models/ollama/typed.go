@@ -50,15 +50,39 @@ type Generation struct {
 // Generate runs one non-streaming completion of prompt (with an optional
 // system prompt) at the given priority.
 func (s *Service) Generate(ctx context.Context, model, system, prompt string, prio assist.Priority, options map[string]any) (Generation, error) {
+	return s.GenerateWith(ctx, GenerateParams{Model: model, System: system, Prompt: prompt, Priority: prio, Options: options})
+}
+
+// GenerateParams is one completion request.
+type GenerateParams struct {
+	Model, System, Prompt string
+	// Format is "" or "json" (the model must answer one JSON value).
+	Format   string
+	Priority assist.Priority
+	Options  map[string]any
+}
+
+func (p GenerateParams) body(stream bool) ([]byte, error) {
+	req := GenerateRequest{Model: p.Model, System: p.System, Prompt: p.Prompt, Stream: &stream, Options: p.Options}
+	if p.Format != "" {
+		f, err := json.Marshal(p.Format)
+		if err != nil {
+			return nil, err
+		}
+		req.Format = f
+	}
+	return json.Marshal(req)
+}
+
+// GenerateWith runs one non-streaming completion.
+func (s *Service) GenerateWith(ctx context.Context, p GenerateParams) (Generation, error) {
 	const op = "ollama.Generate"
-	stream := false
-	req := GenerateRequest{Model: model, System: system, Prompt: prompt, Stream: &stream, Options: options}
-	body, err := json.Marshal(req)
+	body, err := p.body(false)
 	if err != nil {
 		return Generation{}, assist.E(op, err)
 	}
 	var out GenerateResponse
-	call := models.Call{Model: model, Priority: prio, Path: "/api/generate", Body: body}
+	call := models.Call{Model: p.Model, Priority: p.Priority, Path: "/api/generate", Body: body}
 	resp, err := s.Pool.Forward(ctx, s.Client, call)
 	if err != nil {
 		return Generation{}, err
@@ -71,6 +95,56 @@ func (s *Service) Generate(ctx context.Context, model, system, prompt string, pr
 	}
 	g.Text, g.PromptTokens, g.OutputTokens = out.Response, out.PromptEvalCount, out.EvalCount
 	return g, nil
+}
+
+// GenerateStream runs one streamed completion, calling emit with each
+// piece of text as it arrives (g names the host and model release). An
+// error from emit stops the generation and is returned; the host is not
+// blamed for it.
+func (s *Service) GenerateStream(ctx context.Context, p GenerateParams, emit func(text string, g Generation) error) (Generation, error) {
+	const op = "ollama.GenerateStream"
+	body, err := p.body(true)
+	if err != nil {
+		return Generation{}, assist.E(op, err)
+	}
+	call := models.Call{Model: p.Model, Priority: p.Priority, Path: "/api/generate", Body: body}
+	resp, err := s.Pool.Forward(ctx, s.Client, call)
+	if err != nil {
+		return Generation{}, err
+	}
+	g := Generation{Model: resp.Lease.Model, Host: resp.Lease.Host.Name}
+	if resp.Status >= 300 {
+		var out GenerateResponse
+		err := decode(resp, &out)
+		resp.Finish(err)
+		return g, assist.E(op, err)
+	}
+	dec := json.NewDecoder(io.MultiReader(bytes.NewReader(resp.First), resp.Body))
+	for {
+		var out GenerateResponse
+		if err := dec.Decode(&out); err != nil {
+			if err == io.EOF {
+				err = assist.E(assist.KindUpstream, op, "the model host ended the stream without finishing")
+			} else if ctx.Err() != nil {
+				err = assist.E(assist.KindCanceled, op, ctx.Err())
+			} else {
+				err = assist.E(assist.KindUpstream, op, "the model host failed mid-stream", err)
+			}
+			resp.Finish(err)
+			return g, err
+		}
+		if out.Response != "" {
+			if err := emit(out.Response, g); err != nil {
+				resp.Finish(assist.E(assist.KindCanceled, op, err))
+				return g, err
+			}
+		}
+		if out.Done {
+			g.PromptTokens, g.OutputTokens = out.PromptEvalCount, out.EvalCount
+			resp.Finish(nil)
+			return g, nil
+		}
+	}
 }
 
 func (s *Service) call(ctx context.Context, op string, call models.Call, out any) (string, error) {

@@ -12,6 +12,9 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/goccy/go-yaml"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/record"
 )
 
 // Config is the whole gateway configuration. See assistd.example.yaml.
@@ -58,6 +61,15 @@ type Host struct {
 type Models struct {
 	Chat      string `yaml:"chat" env:"CHAT"`           // summaries, risk explanations
 	Embedding string `yaml:"embedding" env:"EMBEDDING"` // retrieval
+	// Tasks names the model of a task when it is not the chat model, e.g.
+	// {visit_summary: llama3.1:8b, interpretation: aya-expanse:8b}.
+	Tasks map[assist.Task]string `yaml:"tasks"`
+}
+
+// TaskModels resolves each task's model from the configuration: its own
+// entry under models.tasks, else the chat model.
+func (c *Config) TaskModels() record.Configured {
+	return record.Configured{Default: c.Models.Chat, Tasks: c.Models.Tasks}
 }
 
 // Limits bound what one request may cost.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/retrieval"
 )
 
@@ -43,7 +44,7 @@ type retrievalAPI struct {
 	svc Retrieval
 	// audit records searches and changes; nil only when auditing is
 	// disabled by configuration.
-	audit TaskAuditor
+	audit *record.Recorder
 	log   *slog.Logger
 }
 
@@ -53,7 +54,7 @@ func registerRetrievalRoutes(e *echo.Echo, d Deps, authn echo.MiddlewareFunc, li
 	if d.Retrieval == nil {
 		return
 	}
-	a := &retrievalAPI{svc: d.Retrieval, audit: d.TaskAudit, log: d.Log}
+	a := &retrievalAPI{svc: d.Retrieval, audit: d.Rec, log: d.Log}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -75,15 +76,15 @@ func (a *retrievalAPI) search(limit int64) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		rec := TaskRecord{Kind: audit.KindRetrievalSearch, Task: assist.TaskRetrieval, Input: body}
+		rec := TaskRecord{Event: audit.Event{Kind: audit.KindRetrievalSearch, Task: assist.TaskRetrieval, Input: body}}
 		var q retrieval.Query
 		if err := unmarshalBody(body, &q); err != nil {
 			return refuseTask(c, a.audit, rec, start, err)
 		}
-		rec.setAttr("collection", q.Collection)
+		setAttr(&rec, "collection", q.Collection)
 		hits, err := a.svc.Search(c.Request().Context(), q)
 		if err != nil {
-			rec.setAttr("mode", string(q.Mode))
+			setAttr(&rec, "mode", string(q.Mode))
 			return refuseTask(c, a.audit, rec, start, err)
 		}
 		if hits.Results == nil {
@@ -93,9 +94,9 @@ func (a *retrievalAPI) search(limit int64) echo.HandlerFunc {
 		if err != nil {
 			return assist.E(assist.KindInternal, "httpapi.retrievalSearch", "internal error", err)
 		}
-		rec.setAttr("mode", string(hits.Mode))
+		setAttr(&rec, "mode", string(hits.Mode))
 		rec.Model, rec.ModelDigest, rec.Sources = hits.Model.Name, hits.Model.Digest, hits.SourceIDs()
-		rec.Output, rec.Outcome, rec.Status = out, "ok", http.StatusOK
+		rec.Output, rec.Outcome, rec.Status = out, audit.OutcomeOK, http.StatusOK
 		if err := recordTask(c, a.audit, rec, start, "the audit log cannot be written; the search results were not released"); err != nil {
 			return err
 		}
@@ -189,8 +190,8 @@ func (a *retrievalAPI) ingest() echo.HandlerFunc {
 		sum := sha256.Sum256(req.Data)
 		// Only the uploaded bytes' hash is recorded: documents are not
 		// patient data, and large. The attrs are those the CLI records too.
-		rec := TaskRecord{Kind: audit.KindRetrievalIngest, InputSHA256: sum[:],
-			Attrs: retrieval.IngestAttrs(req.Collection, req.Source, nil)}
+		rec := TaskRecord{Event: audit.Event{Kind: audit.KindRetrievalIngest, InputHash: sum[:],
+			Attrs: retrieval.IngestAttrs(req.Collection, req.Source, nil)}}
 		res, err := a.svc.Ingest(c.Request().Context(), req)
 		if err != nil {
 			return refuseTask(c, a.audit, rec, start, err)
@@ -205,7 +206,7 @@ func (a *retrievalAPI) ingest() echo.HandlerFunc {
 		}
 		rec.Model, rec.ModelDigest = res.Model.Name, res.Model.Digest
 		rec.Attrs = retrieval.IngestAttrs(req.Collection, req.Source, &res)
-		rec.Output, rec.Outcome, rec.Status = out, "ok", status
+		rec.Output, rec.Outcome, rec.Status = out, audit.OutcomeOK, status
 		if err := a.recordChange(c, rec, start); err != nil {
 			return err
 		}
@@ -247,14 +248,14 @@ func (a *retrievalAPI) deleteCollection() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		name := c.Param("name")
-		rec := TaskRecord{Kind: audit.KindRetrievalDeleteCollection, Attrs: retrieval.DeleteCollectionAttrs(name, nil)}
+		rec := TaskRecord{Event: audit.Event{Kind: audit.KindRetrievalDeleteCollection, Attrs: retrieval.DeleteCollectionAttrs(name, nil)}}
 		coll, err := a.svc.DeleteCollection(c.Request().Context(), name)
 		if err != nil {
 			return refuseTask(c, a.audit, rec, start, err)
 		}
 		rec.Model, rec.ModelDigest = coll.Model.Name, coll.Model.Digest
 		rec.Attrs = retrieval.DeleteCollectionAttrs(name, &coll)
-		rec.Outcome, rec.Status = "ok", http.StatusNoContent
+		rec.Outcome, rec.Status = audit.OutcomeOK, http.StatusNoContent
 		if err := a.recordChange(c, rec, start); err != nil {
 			return err
 		}
@@ -271,13 +272,13 @@ func (a *retrievalAPI) deleteDocument() echo.HandlerFunc {
 			return assist.Errorf(assist.KindInvalid, "the document id must be a positive integer")
 		}
 		name := c.Param("name")
-		rec := TaskRecord{Kind: audit.KindRetrievalDelete, Attrs: retrieval.DeleteDocumentAttrs(name, id, nil)}
+		rec := TaskRecord{Event: audit.Event{Kind: audit.KindRetrievalDelete, Attrs: retrieval.DeleteDocumentAttrs(name, id, nil)}}
 		doc, err := a.svc.DeleteDocument(c.Request().Context(), name, id)
 		if err != nil {
 			return refuseTask(c, a.audit, rec, start, err)
 		}
 		rec.Attrs = retrieval.DeleteDocumentAttrs(name, id, &doc)
-		rec.Outcome, rec.Status = "ok", http.StatusNoContent
+		rec.Outcome, rec.Status = audit.OutcomeOK, http.StatusNoContent
 		if err := a.recordChange(c, rec, start); err != nil {
 			return err
 		}

@@ -168,7 +168,7 @@ func TestRetrievalRoutes(t *testing.T) {
 
 func TestRetrievalRoutesOptional(t *testing.T) {
 	e := echo.New()
-	registerRetrievalRoutes(e, Deps{TaskAudit: &fakeTaskAuditor{}}, nil, 0)
+	registerRetrievalRoutes(e, Deps{Rec: recorderOf(&fakeTaskAuditor{})}, nil, 0)
 	if len(e.Routes()) != 0 {
 		t.Fatalf("routes registered without a retrieval service: %d", len(e.Routes()))
 	}
@@ -320,7 +320,7 @@ func TestRetrievalAudit(t *testing.T) {
 					return next(c)
 				}
 			}
-			registerRetrievalRoutes(e, Deps{Retrieval: f, TaskAudit: a}, authn, 1<<20)
+			registerRetrievalRoutes(e, Deps{Retrieval: f, Rec: recorderOf(a)}, authn, 1<<20)
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body)))
 			body, _ := io.ReadAll(rec.Body)

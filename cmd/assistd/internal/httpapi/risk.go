@@ -15,6 +15,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/risk"
 	"github.com/soteai/gateway/risk/cdshooks"
 	"github.com/soteai/gateway/risk/fhirin"
@@ -43,14 +44,14 @@ type riskAPI struct {
 	*RiskDeps
 	// audit records every assessment (kind risk.assess); nil only when
 	// auditing is disabled by configuration.
-	audit TaskAuditor
+	audit *record.Recorder
 }
 
 // newRecord starts the audit record of an assessment (refusals record no
 // flags).
 func (d riskAPI) newRecord() TaskRecord {
-	return TaskRecord{Kind: audit.KindRiskAssess, Task: assist.TaskRiskAssess,
-		Attrs: map[string]string{"kb_version": d.KB.Version(), "flags": "0", "high_flags": "0"}}
+	return TaskRecord{Event: audit.Event{Kind: audit.KindRiskAssess, Task: assist.TaskRiskAssess,
+		Attrs: map[string]string{"kb_version": d.KB.Version(), "flags": "0", "high_flags": "0"}}}
 }
 
 // riskRoles may use every medication risk route.
@@ -63,7 +64,7 @@ func registerRiskRoutes(e *echo.Echo, deps Deps, authn echo.MiddlewareFunc, limi
 	if deps.Risk == nil || deps.Risk.KB == nil {
 		return
 	}
-	d := riskAPI{RiskDeps: deps.Risk, audit: deps.TaskAudit}
+	d := riskAPI{RiskDeps: deps.Risk, audit: deps.Rec}
 	g := e.Group("", authn)
 	g.POST("/v1/risk/assess", riskAssess(d, limit), allow(riskRoles...))
 	g.GET("/v1/risk/kb", riskKB(d), allow(riskRoles...))
@@ -95,7 +96,7 @@ func riskAssess(d riskAPI, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		rec := d.newRecord()
-		rec.PatientRef = c.Request().Header.Get("X-Sote-Patient")
+		rec.Patient = c.Request().Header.Get("X-Sote-Patient")
 		body, err := readBody(c, limit)
 		if err != nil {
 			return err
@@ -105,8 +106,8 @@ func riskAssess(d riskAPI, limit int64) echo.HandlerFunc {
 		if err != nil {
 			return refuseTask(c, d.audit, rec, start, err)
 		}
-		if rec.PatientRef == "" {
-			rec.PatientRef = patientRef
+		if rec.Patient == "" {
+			rec.Patient = patientRef
 		}
 		res, err := risk.Assess(d.KB, in)
 		if err != nil {
@@ -217,8 +218,8 @@ func cdsService(d riskAPI, limit int64) echo.HandlerFunc {
 			}
 			return refuseTask(c, d.audit, rec, start, err)
 		}
-		rec.setAttr("hook", req.Hook)
-		rec.PatientRef = req.Context.PatientID
+		setAttr(&rec, "hook", req.Hook)
+		rec.Patient = req.Context.PatientID
 		resp, res, err := cdshooks.Evaluate(d.KB, req, d.now(), cdshooks.CardOptions{Lang: langOf(c)})
 		if err != nil {
 			return refuseTask(c, d.audit, rec, start, err)
@@ -234,7 +235,7 @@ func (d riskAPI) release(c echo.Context, rec TaskRecord, start time.Time, res ri
 	if err != nil {
 		return assist.E(assist.KindInternal, "httpapi.riskRelease", "internal error", err)
 	}
-	rec.Output, rec.Outcome, rec.Status = out, "ok", http.StatusOK
+	rec.Output, rec.Outcome, rec.Status = out, audit.OutcomeOK, http.StatusOK
 	high := 0
 	for _, f := range res.Flags {
 		if f.Severity == risk.SeverityHigh {

@@ -36,8 +36,8 @@ func TestRiskRoutes(t *testing.T) {
 		}
 		return string(b)
 	}
-	bundle := read("../../risk/fhirin/testdata/bundle_80f.json")
-	cdsReq := read("../../risk/cdshooks/testdata/order_sign_request.json")
+	bundle := read("../../../../risk/fhirin/testdata/bundle_80f.json")
+	cdsReq := read("../../../../risk/cdshooks/testdata/order_sign_request.json")
 	const list = `{"drugs":[{"name":"Eliquis 5 mg"},{"name":"Burana 400 mg"}],"patient":{"age":78,"egfr":55,"conditions":["I48.9"],"falls":false}}`
 
 	tests := []struct {
@@ -149,7 +149,7 @@ func TestRiskRoutes(t *testing.T) {
 				}
 			}
 			d := &RiskDeps{KB: kb, Summary: tt.summary, Now: func() time.Time { return time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC) }}
-			registerRiskRoutes(e, Deps{Risk: d, TaskAudit: a}, authn, 1<<20)
+			registerRiskRoutes(e, Deps{Risk: d, Rec: recorderOf(a)}, authn, 1<<20)
 			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
 			if tt.contentType != "" {
 				req.Header.Set(echo.HeaderContentType, tt.contentType)
@@ -187,7 +187,7 @@ func TestRiskRoutes(t *testing.T) {
 
 func TestRiskRoutesOptional(t *testing.T) {
 	e := echo.New()
-	registerRiskRoutes(e, Deps{TaskAudit: &fakeTaskAuditor{}}, nil, 0)
+	registerRiskRoutes(e, Deps{Rec: recorderOf(&fakeTaskAuditor{})}, nil, 0)
 	registerRiskRoutes(e, Deps{Risk: &RiskDeps{}}, nil, 0)
 	if len(e.Routes()) != 0 {
 		t.Fatalf("routes registered without a knowledge base: %d", len(e.Routes()))
@@ -210,7 +210,7 @@ func BenchmarkRiskAssessHTTP(b *testing.B) {
 			return next(c)
 		}
 	}
-	registerRiskRoutes(e, Deps{Risk: &RiskDeps{KB: kb}, TaskAudit: &fakeTaskAuditor{}}, authn, 1<<20)
+	registerRiskRoutes(e, Deps{Risk: &RiskDeps{KB: kb}, Rec: recorderOf(&fakeTaskAuditor{})}, authn, 1<<20)
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	const body = `{"drugs":[{"name":"Marevan 3 mg"},{"name":"Burana 400 mg"},{"name":"Cipralex 10 mg"},{"name":"Metforem 500 mg"},

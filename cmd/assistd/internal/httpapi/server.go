@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
 	"github.com/soteai/gateway/models"
@@ -32,10 +33,10 @@ type Deps struct {
 	Version string
 	// Retrieval serves /v1/retrieval; nil leaves those routes out.
 	Retrieval Retrieval
-	// TaskAudit records every call of the task endpoints (retrieval and
-	// medication risk; taskaudit.go); nil only when auditing is disabled
-	// by configuration.
-	TaskAudit TaskAuditor
+	// Rec records every AI output and every call of the task endpoints
+	// (retrieval, medication risk) before it is released: the one audited
+	// call. With auditing disabled by configuration it records nothing.
+	Rec *record.Recorder
 	// Risk serves /v1/risk and /cds-services (risk.go); nil leaves those
 	// routes out.
 	Risk *RiskDeps

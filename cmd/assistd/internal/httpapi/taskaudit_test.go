@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,26 +16,46 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/relay"
+	"github.com/soteai/gateway/assist/record"
 )
 
-// fakeTaskAuditor keeps records in memory; err makes it fail.
+// fakeTaskAuditor is an in-memory audit log; err makes it fail. It keeps
+// each task record as the endpoint described it.
 type fakeTaskAuditor struct {
 	mu   sync.Mutex
-	recs []TaskRecord
+	recs []taskRec
 	err  error
 }
 
-var _ TaskAuditor = (*fakeTaskAuditor)(nil)
+// taskRec is a recorded event seen as the endpoint's task record.
+type taskRec struct {
+	audit.Event
+	Route                     string
+	Status                    int
+	PatientRef                string
+	InputSHA256, OutputSHA256 []byte
+}
 
-func (f *fakeTaskAuditor) RecordTask(_ context.Context, r TaskRecord) (int64, error) {
+var _ record.Log = (*fakeTaskAuditor)(nil)
+
+func (f *fakeTaskAuditor) Append(_ context.Context, ev audit.Event) (audit.Receipt, error) {
 	if f.err != nil {
-		return 0, f.err
+		return audit.Receipt{}, f.err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.recs = append(f.recs, r)
-	return int64(len(f.recs)), nil
+	st, _ := strconv.Atoi(ev.Attrs["status"])
+	f.recs = append(f.recs, taskRec{Event: ev, Route: ev.Attrs["route"], Status: st, PatientRef: ev.Patient,
+		InputSHA256: ev.InputHash, OutputSHA256: ev.OutputHash})
+	return audit.Receipt{Seq: int64(len(f.recs))}, nil
+}
+
+// recorderOf records into f (nil: auditing disabled).
+func recorderOf(f *fakeTaskAuditor) *record.Recorder {
+	if f == nil {
+		return record.New(record.Deps{})
+	}
+	return record.New(record.Deps{Log: f})
 }
 
 // TestRecordTask checks the shared audit helpers of the task endpoints:
@@ -44,7 +65,7 @@ func TestRecordTask(t *testing.T) {
 	refusal := assist.E(assist.KindConflict, "t", "taken")
 	tests := []struct {
 		name     string
-		auditor  func() (TaskAuditor, *fakeTaskAuditor)
+		auditor  func() *fakeTaskAuditor
 		refuse   error // call refuseTask with it instead of recordTask
 		wantErr  assist.Kind
 		wantMsg  string
@@ -54,13 +75,14 @@ func TestRecordTask(t *testing.T) {
 		{name: "answer recorded", auditor: recording(nil), wantSeq: "1", wantRecs: 1},
 		{name: "answer not recorded fails closed", auditor: recording(errors.New("down")),
 			wantErr: assist.KindUnavailable, wantMsg: "not released"},
-		{name: "auditing disabled", auditor: func() (TaskAuditor, *fakeTaskAuditor) { return nil, nil }},
+		{name: "auditing disabled", auditor: func() *fakeTaskAuditor { return nil }},
 		{name: "refusal recorded", auditor: recording(nil), refuse: refusal, wantErr: assist.KindConflict, wantRecs: 1},
 		{name: "refusal answered when not recorded", auditor: recording(errors.New("down")), refuse: refusal, wantErr: assist.KindConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, fake := tt.auditor()
+			fake := tt.auditor()
+			a := recorderOf(fake)
 			e := echo.New()
 			req := httptest.NewRequest(http.MethodPost, "/v1/x/7", nil)
 			rec := httptest.NewRecorder()
@@ -68,7 +90,7 @@ func TestRecordTask(t *testing.T) {
 			c.SetPath("/v1/x/:id")
 			c.Set(actorKey, assist.Actor{TokenID: "t1", Role: assist.RoleClinician})
 			c.Response().Header().Set(echo.HeaderXRequestID, "req-1")
-			tr := TaskRecord{Kind: audit.KindRetrievalSearch, Outcome: "ok", Status: 200, Attrs: map[string]string{"k": "v"}}
+			tr := TaskRecord{Event: audit.Event{Kind: audit.KindRetrievalSearch, Outcome: "ok", Attrs: map[string]string{"k": "v"}}, Status: 200}
 			var err error
 			if tt.refuse != nil {
 				err = refuseTask(c, a, tr, time.Now(), tt.refuse)
@@ -81,8 +103,8 @@ func TestRecordTask(t *testing.T) {
 			if tt.wantMsg != "" && !strings.Contains(assist.MessageOf(err), tt.wantMsg) {
 				t.Errorf("message %q lacks %q", assist.MessageOf(err), tt.wantMsg)
 			}
-			if got := rec.Header().Get(relay.SeqHeader); got != tt.wantSeq {
-				t.Errorf("%s %q, want %q", relay.SeqHeader, got, tt.wantSeq)
+			if got := rec.Header().Get(record.SeqHeader); got != tt.wantSeq {
+				t.Errorf("%s %q, want %q", record.SeqHeader, got, tt.wantSeq)
 			}
 			if fake == nil {
 				return
@@ -104,11 +126,8 @@ func TestRecordTask(t *testing.T) {
 	}
 }
 
-func recording(err error) func() (TaskAuditor, *fakeTaskAuditor) {
-	return func() (TaskAuditor, *fakeTaskAuditor) {
-		f := &fakeTaskAuditor{err: err}
-		return f, f
-	}
+func recording(err error) func() *fakeTaskAuditor {
+	return func() *fakeTaskAuditor { return &fakeTaskAuditor{err: err} }
 }
 
 func TestLogSafeMasksIdentityCodes(t *testing.T) {
