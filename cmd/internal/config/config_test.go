@@ -9,7 +9,7 @@ import (
 )
 
 func TestExampleLoads(t *testing.T) {
-	cfg, err := Load(filepath.Join("..", "..", "assistd.example.yaml"), nil)
+	cfg, err := Load(filepath.Join("..", "..", "..", "assistd.example.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func TestExampleLoads(t *testing.T) {
 }
 
 func TestEnvironmentOverrides(t *testing.T) {
-	cfg, err := Load(filepath.Join("..", "..", "assistd.example.yaml"), []string{
+	cfg, err := Load(filepath.Join("..", "..", "..", "assistd.example.yaml"), []string{
 		"ASSIST_LISTEN=0.0.0.0:9000", "ASSIST_LIMITS_MAX_BODY_BYTES=1024", "ASSIST_OLLAMA_URLS=http://a:1,http://b:2",
 		"ASSIST_AUDIT_ENABLED=false", "HOME=/x",
 	})
