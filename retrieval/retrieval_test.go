@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,31 +13,15 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	goldenfile "github.com/soteai/gateway/assist/golden"
+
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/retrieval/retrievaltest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
-
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file (run go test -update and review the diff)\n--- got ---\n%s", name, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata/golden", name), got)
 }
 
 func readCorpus(t *testing.T, name string) []byte {

@@ -3,36 +3,21 @@ package risk
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	goldenfile "github.com/soteai/gateway/assist/golden"
+
 	"github.com/soteai/gateway/assist"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // golden compares got with testdata/name, rewriting it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./risk/ -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the golden file; run with -update if the change is intended.\ngot:\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 // benchInput is the benchmark case: an 80-year-old woman with eGFR 35,

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	goldenfile "github.com/soteai/gateway/assist/golden"
 )
 
 // TestEncodeGolden freezes the canonical encoding: changing it would make
@@ -19,19 +20,7 @@ func TestEncodeGolden(t *testing.T) {
 	r.PrevHash = bytes.Repeat([]byte{0xab}, 32)
 	r.ContentStored = true
 	got := hex.EncodeToString(r.Encode()) + "\n" + r.ComputeLeafHash().String() + "\n"
-	path := filepath.Join("testdata", "record_v1.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update once to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("canonical encoding changed:\n got %s\nwant %s", got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "record_v1.golden"), []byte(got))
 }
 
 func TestLeafHashIsRFC6962(t *testing.T) {

@@ -18,8 +18,6 @@ import (
 	"github.com/soteai/gateway/assist"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
 // Secrets that must never appear in logs or error texts. They are used as
 // patient identifiers and prompt text throughout the tests.
 const (

@@ -3,7 +3,6 @@ package cdshooks
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,35 +10,17 @@ import (
 	"time"
 	"unicode/utf8"
 
+	goldenfile "github.com/soteai/gateway/assist/golden"
+
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/risk"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 var now = time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs; run with -update if intended.\ngot:\n%s", path, got)
-	}
+	goldenfile.JSON(t, filepath.Join("testdata", name), v)
 }
 
 func loadKB(t *testing.T) *risk.KB {

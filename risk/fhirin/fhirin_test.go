@@ -1,9 +1,7 @@
 package fhirin
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,30 +9,17 @@ import (
 	"testing"
 	"time"
 
+	goldenfile "github.com/soteai/gateway/assist/golden"
+
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/risk"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 var now = time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs; run with -update if intended.\ngot:\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestParseBundle(t *testing.T) {
