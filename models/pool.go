@@ -112,8 +112,16 @@ type waiter struct {
 	model   string
 	prio    assist.Priority
 	exclude []string
-	ch      chan *host
+	ch      chan grant // receives exactly one grant, or is closed at shutdown
 	elem    *list.Element
+	since   time.Time
+}
+
+// grant is a waiter's outcome: a host whose slot is already counted, or
+// the error that ends its wait.
+type grant struct {
+	h   *host
+	err error
 }
 
 // Pool schedules requests onto hosts. Its methods are safe for concurrent use.
@@ -126,6 +134,7 @@ type Pool struct {
 	mu      sync.Mutex
 	hosts   []*host
 	queues  [assist.NumPriorities]*list.List
+	counts  counters
 	rr      int
 	stopped bool
 	closeCh chan struct{}
@@ -308,6 +317,11 @@ func (l *Lease) Release(failed bool) {
 			h.openTill = p.now().Add(p.opts.BreakerCooldown)
 			h.lastErr = "circuit breaker open"
 			p.log.Warn("host circuit open", "host", h.cfg.Name, "failures", h.fails, "cooldown", p.opts.BreakerCooldown)
+			// Requests only this host could serve fail now, not after
+			// their queue timeout; the rest are dispatched again when
+			// the breaker closes.
+			p.failUnservable()
+			p.afterCooldown()
 		}
 	} else {
 		h.fails = 0
@@ -355,13 +369,15 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 		}
 		return nil, assist.E(assist.KindNotFound, op, "model '"+model+"' not found")
 	}
-	if p.queuedAheadLocked(prio) == 0 {
-		if h := p.pickLocked(model, prio, exclude); h != nil {
-			h.inflight++
-			l := p.leaseLocked(h, model)
-			p.mu.Unlock()
-			return l, nil
-		}
+	// Every queued request has been offered every free slot it could use
+	// (dispatch runs after each change that frees one), so a free slot
+	// that serves this request is one no waiter can use: take it.
+	// Waiting for a different model or host never blocks this request.
+	if h := p.pickLocked(model, prio, exclude); h != nil {
+		h.inflight++
+		l := p.leaseLocked(h, model)
+		p.mu.Unlock()
+		return l, nil
 	}
 	if !p.servableLocked(model, exclude) {
 		p.mu.Unlock()
@@ -373,26 +389,34 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 		p.mu.Unlock()
 		return nil, assist.E(assist.KindBusy, op, "the "+prio.String()+" queue is full; retry later", ra)
 	}
-	w := &waiter{model: model, prio: prio, exclude: exclude, ch: make(chan *host, 1)}
+	w := &waiter{model: model, prio: prio, exclude: exclude, ch: make(chan grant, 1), since: p.now()}
 	w.elem = q.PushBack(w)
+	p.counts.queued[prio]++
+	if p.pickFree(model, exclude) {
+		p.counts.idle++
+	}
 	p.mu.Unlock()
 
 	timer := time.NewTimer(p.opts.QueueTimeout[prio])
 	defer timer.Stop()
 	select {
-	case h, ok := <-w.ch:
-		if !ok || h == nil {
-			return nil, assist.E(assist.KindUnavailable, op, "no healthy host serves model '"+model+"'", 5)
+	case g, ok := <-w.ch:
+		if !ok {
+			return nil, assist.E(assist.KindUnavailable, op, "the gateway is shutting down", 5)
+		}
+		if g.err != nil {
+			return nil, g.err
 		}
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		return p.leaseLocked(h, model), nil
+		return p.leaseLocked(g.h, model), nil
 	case <-ctx.Done():
 		p.abandon(w)
 		return nil, assist.E(assist.KindCanceled, op, ctx.Err())
 	case <-timer.C:
 		p.abandon(w)
 		p.mu.Lock()
+		p.counts.timedOut[prio]++
 		ra := p.retryAfterLocked(prio)
 		p.mu.Unlock()
 		return nil, assist.E(assist.KindBusy, op, "waited too long for a free host; retry later", ra)
@@ -417,9 +441,9 @@ func (p *Pool) abandon(w *waiter) {
 		return
 	}
 	select {
-	case h, ok := <-w.ch:
-		if ok && h != nil {
-			h.inflight--
+	case g, ok := <-w.ch:
+		if ok && g.h != nil {
+			g.h.inflight--
 			p.dispatch()
 		}
 	default:
@@ -482,6 +506,16 @@ func (p *Pool) pickLocked(model string, prio assist.Priority, exclude []string) 
 	return best
 }
 
+// pickFree reports whether a host could take model now, without choosing.
+func (p *Pool) pickFree(model string, exclude []string) bool {
+	for _, h := range p.hosts {
+		if p.available(h, model, exclude) && h.inflight < h.cfg.MaxConcurrent {
+			return true
+		}
+	}
+	return false
+}
+
 // knownLocked reports whether any host has listed model, and whether any
 // host has ever answered (before that, "not found" cannot be told apart
 // from "not reachable").
@@ -504,8 +538,16 @@ func (p *Pool) servableLocked(model string, exclude []string) bool {
 	return false
 }
 
-// dispatch hands free slots to queued requests, highest class first.
+// dispatch hands free slots to queued requests: classes in order, each
+// class first come first served, and a request any free host can serve is
+// never held back by an earlier one waiting for a busy host (another model,
+// a host it excludes). Afterwards no queued request has a free slot it
+// could use; Acquire relies on that.
 func (p *Pool) dispatch() {
+	if p.stopped {
+		return
+	}
+	now := p.now()
 	for prio := range p.queues {
 		q := p.queues[prio]
 		for e := q.Front(); e != nil; {
@@ -515,27 +557,69 @@ func (p *Pool) dispatch() {
 				h.inflight++
 				q.Remove(e)
 				w.elem = nil
-				w.ch <- h
+				p.counts.waited[prio] += now.Sub(w.since)
+				w.ch <- grant{h: h}
 			}
 			e = next
 		}
 	}
 }
 
-// failUnservable fails queued requests that no healthy host can serve any more.
+// failUnservable fails queued requests that no healthy host can serve any
+// more (its hosts went down or opened their breakers), at once with a
+// Retry-After, rather than after their queue timeout.
 func (p *Pool) failUnservable() {
-	for _, q := range p.queues {
+	for prio, q := range p.queues {
 		for e := q.Front(); e != nil; {
 			next := e.Next()
 			w := e.Value.(*waiter)
 			if !p.servableLocked(w.model, w.exclude) {
 				q.Remove(e)
 				w.elem = nil
-				close(w.ch)
+				p.counts.failed[prio]++
+				w.ch <- grant{err: assist.E(assist.KindUnavailable, "models.Acquire",
+					"no healthy host serves model '"+w.model+"'", p.unservableRetryLocked(w))}
 			}
 			e = next
 		}
 	}
+}
+
+// unservableRetryLocked is the Retry-After for a request whose hosts are
+// all out: until the first breaker closes, else a health-check interval.
+func (p *Pool) unservableRetryLocked(w *waiter) int {
+	now := p.now()
+	best := time.Duration(0)
+	for _, h := range p.hosts {
+		if _, ok := h.models[w.model]; !ok || !h.up || !now.Before(h.openTill) {
+			continue
+		}
+		if d := h.openTill.Sub(now); best == 0 || d < best {
+			best = d
+		}
+	}
+	if best == 0 {
+		best = p.opts.HealthInterval
+	}
+	return max(1, int(math.Ceil(best.Seconds())))
+}
+
+// afterCooldown dispatches again when a breaker that just opened closes.
+func (p *Pool) afterCooldown() {
+	time.AfterFunc(p.opts.BreakerCooldown, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.dispatch()
+	})
+}
+
+// counters are the pool's own scheduling measurements.
+type counters struct {
+	queued   [assist.NumPriorities]uint64        // requests that had to wait
+	timedOut [assist.NumPriorities]uint64        // waits that ran out (busy)
+	failed   [assist.NumPriorities]uint64        // waits ended because no host could serve them
+	waited   [assist.NumPriorities]time.Duration // total wait of requests that got a slot
+	idle     uint64                              // samples of a waiter with a free slot it could use
 }
 
 // HostStatus is a snapshot of one host for status pages and metrics.
@@ -557,6 +641,15 @@ type HostStatus struct {
 type Stats struct {
 	Hosts      []HostStatus
 	QueueDepth [assist.NumPriorities]int
+	// Queued counts requests that had to wait, per class; TimedOut those
+	// whose wait ran out, Unservable those failed because no healthy host
+	// could serve them any more, and Waited the total wait of those served.
+	Queued, TimedOut, Unservable [assist.NumPriorities]uint64
+	Waited                       [assist.NumPriorities]time.Duration
+	// IdleWhileQueued counts, at each snapshot, queued requests that a
+	// healthy host with a free slot could serve now: scheduling that
+	// leaves work waiting beside an idle host. It stays 0.
+	IdleWhileQueued uint64
 }
 
 // Stats returns a consistent snapshot.
@@ -566,7 +659,15 @@ func (p *Pool) Stats() Stats {
 	var s Stats
 	for i, q := range p.queues {
 		s.QueueDepth[i] = q.Len()
+		for e := q.Front(); e != nil; e = e.Next() {
+			w := e.Value.(*waiter)
+			if p.pickFree(w.model, w.exclude) {
+				p.counts.idle++
+			}
+		}
 	}
+	s.Queued, s.TimedOut, s.Unservable, s.Waited = p.counts.queued, p.counts.timedOut, p.counts.failed, p.counts.waited
+	s.IdleWhileQueued = p.counts.idle
 	for _, h := range p.hosts {
 		hs := HostStatus{Name: h.cfg.Name, URL: h.cfg.URL, Labels: h.cfg.Labels, Up: h.up,
 			CircuitOpen: p.now().Before(h.openTill), Version: h.version, Loaded: h.loaded,

@@ -278,3 +278,80 @@ func TestSetHostsKeepsStateOfKeptHosts(t *testing.T) {
 		t.Fatal("the kept host's slot was not released")
 	}
 }
+
+// A request that another host can serve now never waits behind requests
+// queued for a busy host, whatever their class or model.
+func TestNoHeadOfLineBlocking(t *testing.T) {
+	hosts := []HostConfig{{Name: "a", URL: "http://a", MaxConcurrent: 1}, {Name: "b", URL: "http://b", MaxConcurrent: 1}}
+	short := 300 * time.Millisecond
+	opts := Options{QueueTimeout: [assist.NumPriorities]time.Duration{short, short, short}}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name               string
+		queued, incoming   assist.Priority
+		queuedM, incomingM string
+	}{
+		{"realtime behind realtime for another model", assist.PriorityRealtime, assist.PriorityRealtime, "a", "b"},
+		{"interactive behind realtime for another model", assist.PriorityRealtime, assist.PriorityInteractive, "a", "b"},
+		{"batch behind interactive for another model", assist.PriorityInteractive, assist.PriorityBatch, "a", "b"},
+		{"same model, other host free", assist.PriorityRealtime, assist.PriorityRealtime, "a", "ab"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := newTestPool(t, hosts, map[string][]string{"http://a": {"a:latest", "ab:latest"}, "http://b": {"b:latest", "ab:latest"}}, opts)
+			hold, err := p.Acquire(ctx, "a", assist.PriorityBatch)
+			if err != nil || hold.Host.Name != "a" {
+				t.Fatalf("hold a: %v %v", hold, err)
+			}
+			waiting := make(chan error, 1)
+			go func() {
+				l, err := p.Acquire(ctx, tc.queuedM, tc.queued)
+				if err == nil {
+					l.Release(false)
+				}
+				waiting <- err
+			}()
+			waitFor(t, func() bool { return p.Stats().QueueDepth[tc.queued] == 1 })
+			l, err := p.Acquire(ctx, tc.incomingM, tc.incoming)
+			if err != nil || l.Host.Name != "b" {
+				t.Fatalf("request servable by idle host b: %v %v, want a slot on b at once", l, err)
+			}
+			l.Release(false)
+			hold.Release(false)
+			if err := <-waiting; err != nil && assist.KindOf(err) != assist.KindBusy {
+				t.Fatalf("queued request: %v", err)
+			}
+			if s := p.Stats(); s.IdleWhileQueued != 0 {
+				t.Fatalf("pool counted %d waits beside an idle host", s.IdleWhileQueued)
+			}
+		})
+	}
+}
+
+// When a host's breaker opens, requests only it could serve fail at once
+// with a Retry-After instead of waiting out their queue timeout.
+func TestBreakerFailsItsQueueAtOnce(t *testing.T) {
+	hosts := []HostConfig{{Name: "a", URL: "http://a", MaxConcurrent: 1}, {Name: "b", URL: "http://b", MaxConcurrent: 1}}
+	opts := Options{BreakerThreshold: 1, BreakerCooldown: time.Hour,
+		QueueTimeout: [assist.NumPriorities]time.Duration{time.Hour, time.Hour, time.Hour}}
+	p, _ := newTestPool(t, hosts, map[string][]string{"http://a": {"m:latest"}, "http://b": {"n:latest"}}, opts)
+	hold, err := p.Acquire(context.Background(), "m", assist.PriorityInteractive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := p.Acquire(ctx, "m", assist.PriorityInteractive)
+		waiting <- err
+	}()
+	waitFor(t, func() bool { return p.Stats().QueueDepth[assist.PriorityInteractive] == 1 })
+	hold.Release(true) // the breaker opens
+	err = <-waiting
+	if assist.KindOf(err) != assist.KindUnavailable || assist.RetryAfterOf(err) < 1 {
+		t.Fatalf("queued request for the failed host: %v, want unavailable with a Retry-After at once", err)
+	}
+	if s := p.Stats(); s.Unservable[assist.PriorityInteractive] != 1 || s.QueueDepth[assist.PriorityInteractive] != 0 {
+		t.Fatalf("stats: %+v", s)
+	}
+}

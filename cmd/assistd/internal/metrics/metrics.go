@@ -112,6 +112,11 @@ var (
 	hostUpDesc   = prometheus.NewDesc("assist_host_up", "1 if the host passed its last health check.", []string{"host"}, nil)
 	hostOpenDesc = prometheus.NewDesc("assist_host_circuit_open", "1 while the host's circuit breaker keeps it out.", []string{"host"}, nil)
 	inflightDesc = prometheus.NewDesc("assist_host_in_flight", "Requests running on the host.", []string{"host"}, nil)
+	queuedDesc   = prometheus.NewDesc("assist_queue_waits_total", "Requests that had to wait for a host slot, by class.", []string{"class"}, nil)
+	timedOutDesc = prometheus.NewDesc("assist_queue_timeouts_total", "Waits that ran out (answered busy), by class.", []string{"class"}, nil)
+	unservDesc   = prometheus.NewDesc("assist_queue_unservable_total", "Waits ended because no healthy host could serve them any more, by class.", []string{"class"}, nil)
+	waitedDesc   = prometheus.NewDesc("assist_queue_wait_seconds_total", "Total wait of requests that got a host slot, by class.", []string{"class"}, nil)
+	idleDesc     = prometheus.NewDesc("assist_queue_idle_host_waits_total", "Queued requests seen while a healthy host with a free slot could serve them (stays 0).", nil, nil)
 )
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -119,13 +124,24 @@ func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- hostUpDesc
 	ch <- hostOpenDesc
 	ch <- inflightDesc
+	ch <- queuedDesc
+	ch <- timedOutDesc
+	ch <- unservDesc
+	ch <- waitedDesc
+	ch <- idleDesc
 }
 
 func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.stats()
 	for i, n := range s.QueueDepth {
-		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), assist.Priority(i).String())
+		class := assist.Priority(i).String()
+		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), class)
+		ch <- prometheus.MustNewConstMetric(queuedDesc, prometheus.CounterValue, float64(s.Queued[i]), class)
+		ch <- prometheus.MustNewConstMetric(timedOutDesc, prometheus.CounterValue, float64(s.TimedOut[i]), class)
+		ch <- prometheus.MustNewConstMetric(unservDesc, prometheus.CounterValue, float64(s.Unservable[i]), class)
+		ch <- prometheus.MustNewConstMetric(waitedDesc, prometheus.CounterValue, s.Waited[i].Seconds(), class)
 	}
+	ch <- prometheus.MustNewConstMetric(idleDesc, prometheus.CounterValue, float64(s.IdleWhileQueued))
 	for _, h := range s.Hosts {
 		ch <- prometheus.MustNewConstMetric(hostUpDesc, prometheus.GaugeValue, b2f(h.Up), h.Name)
 		ch <- prometheus.MustNewConstMetric(hostOpenDesc, prometheus.GaugeValue, b2f(h.CircuitOpen), h.Name)
