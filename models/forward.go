@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/soteai/gateway/assist"
 )
@@ -28,6 +30,7 @@ type Call struct {
 // caller streams First and then Body to its client and must call Finish.
 type Response struct {
 	Lease  *Lease
+	cancel context.CancelCauseFunc
 	Status int
 	Header http.Header
 	First  []byte
@@ -40,19 +43,28 @@ type Response struct {
 // ended streaming, if any; client cancellation does not count against the host.
 func (r *Response) Finish(err error) {
 	r.Body.Close()
+	if r.cancel != nil {
+		r.cancel(nil)
+	}
 	failed := err != nil && !errors.Is(err, context.Canceled) && assist.KindOf(err) != assist.KindCanceled
 	r.Lease.Release(failed)
 }
 
+// errFirstByte is the cause of an attempt's context when its host missed
+// the first-byte deadline.
+var errFirstByte = errors.New("no first byte within the deadline")
+
 // Forward runs call on a host and returns once the first bytes of the
 // response have arrived. A host that fails before that — refused
-// connection, reset, 502/503/504, or a body that breaks before its first
-// byte — is marked and the call is retried on another host, so a client
-// never sees a failure that a healthy host could have served.
+// connection, reset, 502/503/504, a body that breaks before its first
+// byte, or no first byte within the class's deadline — is marked and the
+// call is retried on another host, so a client never sees a failure that
+// a healthy host could have served.
 func (p *Pool) Forward(ctx context.Context, tr Transport, call Call) (*Response, error) {
 	const op = "models.Forward"
 	var tried []string
 	var lastErr error
+	missed := false
 	for attempt := 1; attempt <= p.opts.MaxAttempts; attempt++ {
 		lease, err := p.Acquire(ctx, call.Model, call.Priority, tried...)
 		if err != nil {
@@ -61,25 +73,49 @@ func (p *Pool) Forward(ctx context.Context, tr Transport, call Call) (*Response,
 			}
 			return nil, err
 		}
-		resp, down, err := try(ctx, tr, lease, call)
+		actx, cancel := context.WithCancelCause(ctx)
+		deadline := time.AfterFunc(p.opts.FirstByte[call.Priority], func() { cancel(errFirstByte) })
+		resp, down, err := try(actx, tr, lease, call)
+		if !deadline.Stop() && err == nil {
+			// The deadline fired just as the first bytes came: the
+			// attempt's context is canceled, so its body is useless.
+			resp.Body.Close()
+			resp, err = nil, errFirstByte
+		}
 		if err == nil {
 			resp.Attempts = attempt
+			resp.cancel = cancel
 			return resp, nil
 		}
+		cancel(nil)
 		if ctx.Err() != nil {
 			lease.Release(false)
 			return nil, assist.E(assist.KindCanceled, op, ctx.Err())
 		}
-		p.log.Warn("upstream failed before the first byte", "host", lease.Host.Name, "attempt", attempt, "err", err)
-		if down {
-			lease.MarkDown()
+		if errors.Is(context.Cause(actx), errFirstByte) {
+			err, missed = errFirstByte, true
+			p.log.Warn("upstream missed its first-byte deadline", "host", lease.Host.Name, "attempt", attempt,
+				"class", call.Priority.String(), "deadline", p.opts.FirstByte[call.Priority])
+			lease.MarkSuspect(isEmbed(call.Path))
+		} else {
+			p.log.Warn("upstream failed before the first byte", "host", lease.Host.Name, "attempt", attempt, "err", err)
+			if down {
+				lease.MarkDown()
+			}
 		}
 		lease.Release(true)
 		tried = append(tried, lease.Host.Name)
 		lastErr = err
 	}
+	if missed && errors.Is(lastErr, errFirstByte) {
+		return nil, assist.E(assist.KindTimeout, op, "no model host answered in time; retry later", lastErr, 2)
+	}
 	return nil, assist.E(assist.KindUpstream, op, "the model hosts failed; retry later", lastErr, 2)
 }
+
+// isEmbed reports whether path is an embedding endpoint (the work probe of
+// a suspect host then embeds instead of generating).
+func isEmbed(path string) bool { return strings.Contains(path, "embed") }
 
 // try sends call to the leased host and reads the first bytes of its
 // answer. An error means nothing reached the client and another host may

@@ -33,6 +33,12 @@ type Options struct {
 	BreakerThreshold int                                 // consecutive failures that open the breaker
 	BreakerCooldown  time.Duration                       // how long an open breaker keeps a host out
 	MaxAttempts      int                                 // hosts tried for one request (failover)
+	// FirstByte is how long a host may take to send the first bytes of
+	// its answer, per class. A host that misses it counts a failure, the
+	// request moves to another host, and the host gets no work until a
+	// one-token generation (WorkProber) succeeds on it.
+	FirstByte        [assist.NumPriorities]time.Duration
+	WorkProbeTimeout time.Duration // one such generation
 }
 
 // DefaultOptions are sane settings for a county installation.
@@ -45,6 +51,8 @@ func DefaultOptions() Options {
 		BreakerThreshold: 3,
 		BreakerCooldown:  15 * time.Second,
 		MaxAttempts:      3,
+		FirstByte:        [assist.NumPriorities]time.Duration{10 * time.Second, time.Minute, 10 * time.Minute},
+		WorkProbeTimeout: 30 * time.Second,
 	}
 }
 
@@ -56,6 +64,9 @@ func (o Options) withDefaults() Options {
 		}
 		if o.QueueTimeout[i] <= 0 {
 			o.QueueTimeout[i] = d.QueueTimeout[i]
+		}
+		if o.FirstByte[i] <= 0 {
+			o.FirstByte[i] = d.FirstByte[i]
 		}
 	}
 	if o.HealthInterval <= 0 {
@@ -72,6 +83,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = d.MaxAttempts
+	}
+	if o.WorkProbeTimeout <= 0 {
+		o.WorkProbeTimeout = d.WorkProbeTimeout
 	}
 	return o
 }
@@ -94,6 +108,15 @@ type Prober interface {
 	Probe(ctx context.Context, baseURL string) (Probe, error)
 }
 
+// WorkProber runs the smallest real piece of work on a host: a one-token
+// generation (or one embedding when embed is set) of model. A host that
+// answers health checks can still hang on work; this tells the two apart.
+// Implemented by models/ollama. Without one, a suspect host returns to
+// service at its next successful health check.
+type WorkProber interface {
+	ProbeWork(ctx context.Context, baseURL, model string, embed bool) error
+}
+
 type host struct {
 	cfg      HostConfig
 	up       bool
@@ -106,6 +129,12 @@ type host struct {
 	openTill time.Time // circuit breaker open until
 	lastErr  string
 	served   uint64
+	// suspect is set when the host missed a first-byte deadline: it
+	// gets no work until a work probe of suspectModel succeeds.
+	suspect      bool
+	suspectModel string
+	suspectEmbed bool
+	probing      bool
 }
 
 type waiter struct {
@@ -272,6 +301,9 @@ func (p *Pool) CheckNow(ctx context.Context) {
 			if !wasUp {
 				p.log.Info("host up", "host", h.cfg.Name, "models", len(h.models), "version", pr.Version)
 			}
+			if h.suspect {
+				p.probeWorkLocked(h)
+			}
 			p.dispatch()
 		}(h, urls[i])
 	}
@@ -342,6 +374,67 @@ func (l *Lease) MarkDown() {
 	l.host.up = false
 	l.host.lastErr = "connection failed"
 	p.failUnservable()
+}
+
+// MarkSuspect takes a host out of service after it missed a first-byte
+// deadline for model: it answers health checks, but may hang on work. A
+// one-token generation of model must succeed on it before it gets work
+// again; requests only it could serve fail at once.
+func (l *Lease) MarkSuspect(embed bool) {
+	p := l.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := l.host
+	if !h.suspect {
+		p.log.Warn("host suspect", "host", h.cfg.Name, "reason", "no first byte in time")
+	}
+	h.suspect, h.suspectModel, h.suspectEmbed = true, l.Model.Name, embed
+	h.lastErr = "no first byte in time; probing with a one-token generation"
+	p.failUnservable()
+	p.probeWorkLocked(h)
+}
+
+// probeWorkLocked starts a work probe of a suspect host unless one runs.
+func (p *Pool) probeWorkLocked(h *host) {
+	wp, ok := p.prober.(WorkProber)
+	if !ok {
+		// No way to try work: the successful health check must do.
+		if h.up {
+			h.suspect, h.lastErr = false, ""
+		}
+		return
+	}
+	if h.probing || p.stopped {
+		return
+	}
+	h.probing = true
+	url, model, embed := h.cfg.URL, h.suspectModel, h.suspectEmbed
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), p.opts.WorkProbeTimeout)
+		defer cancel()
+		go func() {
+			select {
+			case <-p.closeCh:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		err := wp.ProbeWork(ctx, url, model, embed)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		h.probing = false
+		if err != nil {
+			p.log.Warn("host still suspect", "host", h.cfg.Name, "err", err)
+			return
+		}
+		if h.suspect {
+			p.log.Info("host answers work again", "host", h.cfg.Name)
+		}
+		h.suspect, h.fails, h.lastErr = false, 0, ""
+		p.dispatch()
+	}()
 }
 
 // Acquire waits for a slot on a host that serves model, honouring the
@@ -473,7 +566,7 @@ func (p *Pool) retryAfterLocked(prio assist.Priority) int {
 }
 
 func (p *Pool) available(h *host, model string, exclude []string) bool {
-	if !h.up || p.now().Before(h.openTill) {
+	if !h.up || h.suspect || p.now().Before(h.openTill) {
 		return false
 	}
 	if _, ok := h.models[model]; !ok {
@@ -629,6 +722,7 @@ type HostStatus struct {
 	Labels      []string    `json:"labels"`
 	Up          bool        `json:"up"`
 	CircuitOpen bool        `json:"circuit_open"`
+	Suspect     bool        `json:"suspect"` // missed a first-byte deadline; out until a work probe succeeds
 	Version     string      `json:"version,omitempty"`
 	Models      []ModelInfo `json:"models"`
 	Loaded      []string    `json:"loaded,omitempty"`
@@ -670,7 +764,7 @@ func (p *Pool) Stats() Stats {
 	s.IdleWhileQueued = p.counts.idle
 	for _, h := range p.hosts {
 		hs := HostStatus{Name: h.cfg.Name, URL: h.cfg.URL, Labels: h.cfg.Labels, Up: h.up,
-			CircuitOpen: p.now().Before(h.openTill), Version: h.version, Loaded: h.loaded,
+			CircuitOpen: p.now().Before(h.openTill), Suspect: h.suspect, Version: h.version, Loaded: h.loaded,
 			InFlight: h.inflight, Limit: h.cfg.MaxConcurrent, LastError: h.lastErr}
 		for _, m := range h.models {
 			hs.Models = append(hs.Models, m)

@@ -18,6 +18,18 @@ type fakeProber struct {
 	mu     sync.Mutex
 	models map[string][]string
 	down   map[string]bool
+	hung   map[string]bool // work probes on these hosts fail
+	works  int             // work probes run
+}
+
+func (f *fakeProber) ProbeWork(_ context.Context, u, _ string, _ bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.works++
+	if f.hung[u] {
+		return errors.New("no answer")
+	}
+	return nil
 }
 
 func (f *fakeProber) Probe(_ context.Context, u string) (Probe, error) {
@@ -35,7 +47,7 @@ func (f *fakeProber) Probe(_ context.Context, u string) (Probe, error) {
 
 func newTestPool(t *testing.T, hosts []HostConfig, models map[string][]string, opts Options) (*Pool, *fakeProber) {
 	t.Helper()
-	pr := &fakeProber{models: models, down: map[string]bool{}}
+	pr := &fakeProber{models: models, down: map[string]bool{}, hung: map[string]bool{}}
 	p := NewPool(hosts, pr, opts, nil)
 	p.CheckNow(context.Background())
 	t.Cleanup(p.Close)
@@ -353,5 +365,75 @@ func TestBreakerFailsItsQueueAtOnce(t *testing.T) {
 	}
 	if s := p.Stats(); s.Unservable[assist.PriorityInteractive] != 1 || s.QueueDepth[assist.PriorityInteractive] != 0 {
 		t.Fatalf("stats: %+v", s)
+	}
+}
+
+// hangTransport answers like fakeTransport, except that hosts in hang
+// never send a byte (their runner is wedged) until the request ends.
+type hangTransport struct {
+	mu   sync.Mutex
+	hang map[string]bool
+}
+
+func (f *hangTransport) Send(ctx context.Context, baseURL, _ string, _ []byte) (*http.Response, error) {
+	f.mu.Lock()
+	hang := f.hang[baseURL]
+	f.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"ok":true}`))}, nil
+}
+
+// A host that accepts work but sends no first byte within the class's
+// deadline counts a failure, the request fails over, and the host gets no
+// work until a one-token probe succeeds on it.
+func TestFirstByteDeadline(t *testing.T) {
+	hosts := []HostConfig{{Name: "a", URL: "http://a", MaxConcurrent: 4}, {Name: "b", URL: "http://b", MaxConcurrent: 4}}
+	opts := Options{FirstByte: [assist.NumPriorities]time.Duration{100 * time.Millisecond, time.Hour, time.Hour}}
+	p, pr := newTestPool(t, hosts, map[string][]string{"http://a": {"m:latest"}, "http://b": {"m:latest"}}, opts)
+	pr.hung["http://a"] = true
+	tr := &hangTransport{hang: map[string]bool{"http://a": true}}
+	ctx := context.Background()
+
+	// Realtime requests land on a first (GPU-less tie broken by rotation);
+	// each must end on b well before any long timeout.
+	for range 4 {
+		resp, err := p.Forward(ctx, tr, Call{Model: "m", Priority: assist.PriorityRealtime, Path: "/api/chat"})
+		if err != nil {
+			t.Fatalf("request with a wedged host beside a healthy one: %v", err)
+		}
+		if resp.Lease.Host.Name != "b" {
+			t.Fatalf("served by %s", resp.Lease.Host.Name)
+		}
+		resp.Finish(nil)
+	}
+	s := p.Stats()
+	if !s.Hosts[0].Suspect || !s.Hosts[0].Up || s.Hosts[1].Suspect {
+		t.Fatalf("host a should be up (health checks pass) but suspect: %+v", s.Hosts)
+	}
+	// Health checks keep passing, but the work probe fails: still out.
+	works := func() int { pr.mu.Lock(); defer pr.mu.Unlock(); return pr.works }
+	waitFor(t, func() bool { p.CheckNow(ctx); return works() >= 2 })
+	if !p.Stats().Hosts[0].Suspect {
+		t.Fatal("a host whose work probe fails was taken back")
+	}
+	// The runner recovers: the next work probe takes it back.
+	pr.mu.Lock()
+	pr.hung["http://a"] = false
+	pr.mu.Unlock()
+	tr.mu.Lock()
+	tr.hang["http://a"] = false
+	tr.mu.Unlock()
+	waitFor(t, func() bool { p.CheckNow(ctx); return !p.Stats().Hosts[0].Suspect })
+
+	// Every host wedged: a clear timeout, not an endless wait.
+	tr.mu.Lock()
+	tr.hang["http://a"], tr.hang["http://b"] = true, true
+	tr.mu.Unlock()
+	_, err := p.Forward(ctx, tr, Call{Model: "m", Priority: assist.PriorityRealtime, Path: "/api/chat"})
+	if k := assist.KindOf(err); k != assist.KindTimeout && k != assist.KindUnavailable {
+		t.Fatalf("all hosts wedged: %v, want timeout or unavailable", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,4 +227,100 @@ func (g *gateway) hostsInFlight(t testing.TB) int {
 		n += h.InFlight
 	}
 	return n
+}
+
+// A host whose runner hangs while its server still answers health checks
+// (seen after many aborted streams): requests move to the other host after
+// the class's first-byte deadline, the host stays out until a one-token
+// generation succeeds on it, and then takes work again.
+func TestWedgedRunnerFailsOver(t *testing.T) {
+	s1 := ollamatest.Start(t)
+	s2 := ollamatest.Start(t)
+	for _, s := range []*ollamatest.Server{s1, s2} {
+		warmHost(t, s.URL) // load the model so each server has its runner
+	}
+	g := startGateway(t, hostYAML("s1", s1.URL, 4)+hostYAML("s2", s2.URL, 4),
+		"health:\n  interval: 300ms\n  work_probe_timeout: 2s\n"+
+			"queues:\n  realtime: {limit: 64, timeout: 2m, first_byte: 3s}\n  interactive: {limit: 64, timeout: 2m, first_byte: 3s}\n")
+	s1.SignalRunners(t, syscall.SIGSTOP)
+	t.Cleanup(func() { _ = s1.Kill() }) // a stopped runner is killed with its group
+
+	gen := func(prio string) (int, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		body := fmt.Sprintf(`{"model":%q,"prompt":%q,"stream":false,"options":{"num_predict":4}}`, testModel(), promptMarker)
+		req, _ := http.NewRequestWithContext(ctx, "POST", g.URL+"/api/generate", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+g.Tokens[assist.RoleService])
+		req.Header.Set("X-Sote-Priority", prio)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("X-Sote-Host")
+	}
+	for i, prio := range []string{"realtime", "interactive", "realtime", "interactive"} {
+		if status, msg := gen(prio); status != http.StatusOK {
+			t.Fatalf("request %d (%s) with one wedged host beside a healthy one: status %d %s", i, prio, status, msg)
+		}
+	}
+	var s1Status struct{ Up, Suspect bool }
+	for _, h := range g.hostsFull(t) {
+		if h.Name == "s1" {
+			s1Status.Up, s1Status.Suspect = h.Up, h.Suspect
+		}
+	}
+	if !s1Status.Up || !s1Status.Suspect {
+		t.Fatalf("s1 (answers health checks, runner stopped): %+v, want up and suspect", s1Status)
+	}
+	s1.SignalRunners(t, syscall.SIGCONT)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		back := false
+		for _, h := range g.hostsFull(t) {
+			back = back || (h.Name == "s1" && !h.Suspect && h.Up)
+		}
+		if back {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("s1 did not return to service after its runner resumed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if status, msg := gen("realtime"); status != http.StatusOK {
+		t.Fatalf("after recovery: %d %s", status, msg)
+	}
+}
+
+// warmHost loads the test model on one Ollama server directly.
+func warmHost(t *testing.T, url string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"model":%q,"prompt":"warm","stream":false,"options":{"num_predict":1}}`, testModel())
+	resp, err := http.Post(url+"/api/generate", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("warm %s: %s", url, resp.Status)
+	}
+}
+
+type hostFull struct {
+	Name     string `json:"name"`
+	Up       bool   `json:"up"`
+	Suspect  bool   `json:"suspect"`
+	InFlight int    `json:"in_flight"`
+	Limit    int    `json:"limit"`
+}
+
+func (g *gateway) hostsFull(t testing.TB) []hostFull {
+	t.Helper()
+	var s struct{ Hosts []hostFull }
+	body := readAll(t, g.do(t, assist.RoleAdmin, "GET", "/v1/admin/hosts", ""))
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatalf("hosts: %v: %s", err, body)
+	}
+	return s.Hosts
 }

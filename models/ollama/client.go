@@ -43,8 +43,9 @@ type Client struct {
 }
 
 var (
-	_ models.Transport = (*Client)(nil)
-	_ models.Prober    = (*Client)(nil)
+	_ models.Transport  = (*Client)(nil)
+	_ models.Prober     = (*Client)(nil)
+	_ models.WorkProber = (*Client)(nil)
 )
 
 // NewClient builds a client with bounded dial and header timeouts.
@@ -120,3 +121,22 @@ func (c *Client) Probe(ctx context.Context, baseURL string) (models.Probe, error
 // API returns the typed Ollama client for one host, for model-independent
 // calls (show, tags, ps, version).
 func (c *Client) API(baseURL string) (*api.Client, error) { return c.api(baseURL) }
+
+// ProbeWork asks a host for the smallest real piece of work on model: one
+// generated token (num_predict 1), or one embedding when embed is set.
+// Health endpoints answer even when a host's runner hangs; this does not.
+func (c *Client) ProbeWork(ctx context.Context, baseURL, model string, embed bool) error {
+	cl, err := c.api(baseURL)
+	if err != nil {
+		return err
+	}
+	if embed {
+		_, err = cl.Embed(ctx, &api.EmbedRequest{Model: model, Input: "ping"})
+		return err
+	}
+	stream := false
+	return cl.Generate(ctx, &api.GenerateRequest{
+		Model: model, Prompt: "ping", Stream: &stream,
+		Options: map[string]any{"num_predict": 1},
+	}, func(api.GenerateResponse) error { return nil })
+}

@@ -88,6 +88,10 @@ type Limits struct {
 type Queue struct {
 	Limit   int           `yaml:"limit"`
 	Timeout time.Duration `yaml:"timeout"`
+	// FirstByte is how long a host may take to send the first bytes of
+	// its answer before the request moves to another host and the host
+	// is probed with a one-token generation.
+	FirstByte time.Duration `yaml:"first_byte"`
 }
 
 // Queues has one queue per priority class.
@@ -103,6 +107,9 @@ type Health struct {
 	ProbeTimeout     time.Duration `yaml:"probe_timeout" env:"PROBE_TIMEOUT"`
 	BreakerThreshold int           `yaml:"breaker_threshold" env:"BREAKER_THRESHOLD"`
 	BreakerCooldown  time.Duration `yaml:"breaker_cooldown" env:"BREAKER_COOLDOWN"`
+	// WorkProbeTimeout bounds the one-token generation that must succeed
+	// on a host that missed a first-byte deadline before it gets work.
+	WorkProbeTimeout time.Duration `yaml:"work_probe_timeout" env:"WORK_PROBE_TIMEOUT"`
 }
 
 // Auth tunes authentication.
@@ -160,11 +167,12 @@ func Default() Config {
 			MaxAttempts:           3,
 		},
 		Queues: Queues{
-			Realtime:    Queue{Limit: 64, Timeout: 2 * time.Second},
-			Interactive: Queue{Limit: 256, Timeout: 30 * time.Second},
-			Batch:       Queue{Limit: 1024, Timeout: 5 * time.Minute},
+			Realtime:    Queue{Limit: 64, Timeout: 2 * time.Second, FirstByte: 10 * time.Second},
+			Interactive: Queue{Limit: 256, Timeout: 30 * time.Second, FirstByte: time.Minute},
+			Batch:       Queue{Limit: 1024, Timeout: 5 * time.Minute, FirstByte: 10 * time.Minute},
 		},
-		Health:    Health{Interval: 5 * time.Second, ProbeTimeout: 3 * time.Second, BreakerThreshold: 3, BreakerCooldown: 15 * time.Second},
+		Health: Health{Interval: 5 * time.Second, ProbeTimeout: 3 * time.Second, BreakerThreshold: 3, BreakerCooldown: 15 * time.Second,
+			WorkProbeTimeout: 30 * time.Second},
 		Auth:      Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second},
 		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute},
 		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
@@ -284,7 +292,9 @@ func (c *Config) Validate() error {
 		"limits.shutdown_timeout": c.Limits.ShutdownTimeout, "health.interval": c.Health.Interval,
 		"health.probe_timeout": c.Health.ProbeTimeout, "health.breaker_cooldown": c.Health.BreakerCooldown,
 		"queues.realtime.timeout": c.Queues.Realtime.Timeout, "queues.interactive.timeout": c.Queues.Interactive.Timeout,
-		"queues.batch.timeout": c.Queues.Batch.Timeout,
+		"queues.batch.timeout": c.Queues.Batch.Timeout, "health.work_probe_timeout": c.Health.WorkProbeTimeout,
+		"queues.realtime.first_byte": c.Queues.Realtime.FirstByte, "queues.interactive.first_byte": c.Queues.Interactive.FirstByte,
+		"queues.batch.first_byte": c.Queues.Batch.FirstByte,
 	} {
 		if d <= 0 {
 			return bad(key, "must be a positive duration such as 5s")

@@ -22,11 +22,12 @@ func (c *Config) PoolOptions() models.Options {
 		BreakerThreshold: c.Health.BreakerThreshold,
 		BreakerCooldown:  c.Health.BreakerCooldown,
 		MaxAttempts:      c.Limits.MaxAttempts,
+		WorkProbeTimeout: c.Health.WorkProbeTimeout,
 	}
 	for p, q := range map[assist.Priority]Queue{
 		assist.PriorityRealtime: c.Queues.Realtime, assist.PriorityInteractive: c.Queues.Interactive, assist.PriorityBatch: c.Queues.Batch,
 	} {
-		o.QueueLimit[p], o.QueueTimeout[p] = q.Limit, q.Timeout
+		o.QueueLimit[p], o.QueueTimeout[p], o.FirstByte[p] = q.Limit, q.Timeout, q.FirstByte
 	}
 	return o
 }

@@ -291,3 +291,35 @@ func freeAddr() (string, error) {
 	defer l.Close()
 	return l.Addr().String(), nil
 }
+
+// SignalRunners sends sig to the server's runner processes (the `ollama
+// runner` children that load models and generate), not to the server
+// itself, and returns how many it signalled. SIGSTOP wedges generation
+// while the server keeps answering /api/version, /api/tags and /api/ps;
+// SIGCONT resumes it. It fails the test if the server has no runner (no
+// model loaded yet).
+func (s *Server) SignalRunners(t testing.TB, sig syscall.Signal) int {
+	t.Helper()
+	s.mu.Lock()
+	pid := 0
+	if s.running() {
+		pid = s.cmd.Process.Pid
+	}
+	s.mu.Unlock()
+	if pid == 0 {
+		t.Fatalf("ollamatest: %s is not running", s.Addr)
+	}
+	kids, err := children(pid)
+	if err != nil {
+		t.Fatalf("ollamatest: runners of %s: %v", s.Addr, err)
+	}
+	if len(kids) == 0 {
+		t.Fatalf("ollamatest: %s has no runner process (load a model first)", s.Addr)
+	}
+	for _, k := range kids {
+		if err := syscall.Kill(k, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			t.Fatalf("ollamatest: signal runner %d: %v", k, err)
+		}
+	}
+	return len(kids)
+}
