@@ -13,7 +13,7 @@ func TestExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Hosts) != 2 || cfg.Hosts[0].Labels[0] != "gpu" || cfg.Queues.Batch.Timeout != 5*time.Minute {
+	if len(cfg.Hosts) != 2 || cfg.Hosts[0].Labels[0] != "gpu" || cfg.Queues.Batch.Timeout != 5*time.Minute || cfg.Queues.Realtime.FirstByte != 10*time.Second {
 		t.Fatalf("unexpected: %+v", cfg)
 	}
 }
