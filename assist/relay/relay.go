@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
@@ -60,6 +61,8 @@ type Call struct {
 	// StreamError renders an in-band error for a stream that has started,
 	// in the API's own shape (an NDJSON line or an SSE event).
 	StreamError func(kind assist.Kind, msg string) []byte
+	// Attrs are recorded with the call (e.g. the priority class used).
+	Attrs map[string]string
 }
 
 // Result summarises a relayed call for logs.
@@ -90,7 +93,7 @@ func (r *Relay) Do(ctx context.Context, c Call, w Sink) (Result, error) {
 	rec := record.Entry{Event: audit.Event{
 		RequestID: c.RequestID, Actor: c.Actor, Task: c.Task, Patient: c.PatientRef,
 		Model: resp.Lease.Model.Name, ModelDigest: resp.Lease.Model.Digest, Host: resp.Lease.Host.Name,
-		InputHash: inHash[:], Input: c.Body,
+		InputHash: inHash[:], Input: c.Body, Attrs: maps.Clone(c.Attrs),
 	}, Route: c.Route, Status: resp.Status}
 	res := Result{Status: resp.Status, Host: resp.Lease.Host.Name, Attempts: resp.Attempts}
 	if c.NoAudit {

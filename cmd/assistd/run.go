@@ -104,7 +104,12 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		}}
 	}
 	store := auth.NewStore(db)
+	prioPolicy, err := cfg.PriorityPolicy()
+	if err != nil {
+		return err
+	}
 	deps := httpapi.Deps{
+		Priority:  prioPolicy,
 		Pool:      pool,
 		Ollama:    oc,
 		Relay:     rl,

@@ -122,6 +122,15 @@ type Auth struct {
 	CacheTTL time.Duration `yaml:"cache_ttl" env:"CACHE_TTL"`
 	// Organisation is recorded with every actor (the county's name).
 	Organisation string `yaml:"organisation" env:"ORGANISATION"`
+	// MaxPriority is the highest scheduling class per role (realtime,
+	// interactive, batch); roles left out may use interactive at most.
+	MaxPriority map[string]string `yaml:"max_priority" env:"MAX_PRIORITY"`
+	// CredentialMaxPriority overrides MaxPriority for single credentials
+	// (token or Ollama key id).
+	CredentialMaxPriority map[string]string `yaml:"credential_max_priority" env:"CREDENTIAL_MAX_PRIORITY"`
+	// PriorityOverCeiling is what happens to a request above its
+	// ceiling: "refuse" (403) or "lower" (served at the ceiling).
+	PriorityOverCeiling string `yaml:"priority_over_ceiling" env:"PRIORITY_OVER_CEILING"`
 }
 
 // Audit configures the audit log. Keys are base64 or hex, given inline
@@ -173,7 +182,9 @@ func Default() Config {
 		},
 		Health: Health{Interval: 5 * time.Second, ProbeTimeout: 3 * time.Second, BreakerThreshold: 3, BreakerCooldown: 15 * time.Second,
 			WorkProbeTimeout: 30 * time.Second},
-		Auth:      Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second},
+		Auth: Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second, PriorityOverCeiling: "refuse",
+			MaxPriority: map[string]string{"interpreter": "realtime", "clinician": "interactive",
+				"risk_reviewer": "interactive", "service": "interactive", "admin": "interactive"}},
 		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute},
 		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
 		Log:       Log{Level: "info"},
@@ -305,6 +316,9 @@ func (c *Config) Validate() error {
 		if n <= 0 {
 			return bad(key, "must be positive")
 		}
+	}
+	if _, err := c.PriorityPolicy(); err != nil {
+		return err
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

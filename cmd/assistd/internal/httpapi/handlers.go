@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/models/ollama"
@@ -238,7 +239,7 @@ func relayCall(d Deps, limit int64, api apiKind, upstreamPath string, task assis
 		if strings.TrimSpace(req.Model) == "" {
 			return assist.Errorf(assist.KindInvalid, "the field \"model\" is required")
 		}
-		prio, err := assist.ParsePriority(c.Request().Header.Get("X-Sote-Priority"))
+		prio, attrs, err := priorityOf(c, d.Priority)
 		if err != nil {
 			return err
 		}
@@ -256,6 +257,7 @@ func relayCall(d Deps, limit int64, api apiKind, upstreamPath string, task assis
 			PatientRef:  c.Request().Header.Get("X-Sote-Patient"),
 			NoAudit:     task == "",
 			StreamError: streamError(sh),
+			Attrs:       attrs,
 		}
 		res, err := d.Relay.Do(c.Request().Context(), call, c.Response())
 		if err != nil && c.Response().Committed {
@@ -265,6 +267,26 @@ func relayCall(d Deps, limit int64, api apiKind, upstreamPath string, task assis
 		}
 		return err
 	}
+}
+
+// priorityOf is the scheduling class of a request: the X-Sote-Priority
+// header within the caller's ceiling. The class used is sent back in the
+// same header and recorded (with the requested one, when lowered).
+func priorityOf(c echo.Context, policy auth.PriorityPolicy) (assist.Priority, map[string]string, error) {
+	asked, err := assist.ParsePriority(c.Request().Header.Get("X-Sote-Priority"))
+	if err != nil {
+		return 0, nil, err
+	}
+	prio, err := policy.Decide(actorOf(c), asked)
+	if err != nil {
+		return 0, nil, err
+	}
+	attrs := map[string]string{"priority": prio.String()}
+	if prio != asked {
+		attrs["priority_requested"] = asked.String()
+	}
+	c.Response().Header().Set("X-Sote-Priority", prio.String())
+	return prio, attrs, nil
 }
 
 // modelManagement refuses pulling, pushing, creating, copying and deleting

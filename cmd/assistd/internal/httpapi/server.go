@@ -25,6 +25,8 @@ type Deps struct {
 	Ollama   *ollama.Client
 	Relay    *relay.Relay
 	Verifier *auth.Verifier
+	// Priority is the scheduling-class ceiling per role and credential.
+	Priority auth.PriorityPolicy
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
 	// Ready reports whether the gateway can serve (database reachable).
