@@ -163,7 +163,8 @@ func TestFailoverWhenAHostStops(t *testing.T) {
 
 func TestSaturationQueuesAndPriorities(t *testing.T) {
 	g := startGateway(t, hostYAML("only", ollamaURL(t), 1),
-		"queues:\n  realtime: {limit: 2, timeout: 60s}\n  interactive: {limit: 2, timeout: 60s}\n  batch: {limit: 2, timeout: 60s}\n")
+		"queues:\n  realtime: {limit: 2, timeout: 60s}\n  interactive: {limit: 2, timeout: 60s}\n  batch: {limit: 2, timeout: 60s}\n"+
+			"auth:\n  max_priority: {service: realtime}\n")
 	gen := func(prio string, numPredict int) (int, string, time.Time) {
 		body := fmt.Sprintf(`{"model":%q,"prompt":%q,"stream":false,"options":{"num_predict":%d}}`, testModel(), promptMarker, numPredict)
 		resp := g.do(t, assist.RoleService, "POST", "/api/generate", body, "X-Sote-Priority", prio)
@@ -241,7 +242,8 @@ func TestWedgedRunnerFailsOver(t *testing.T) {
 	}
 	g := startGateway(t, hostYAML("s1", s1.URL, 4)+hostYAML("s2", s2.URL, 4),
 		"health:\n  interval: 300ms\n  work_probe_timeout: 2s\n"+
-			"queues:\n  realtime: {limit: 64, timeout: 2m, first_byte: 3s}\n  interactive: {limit: 64, timeout: 2m, first_byte: 3s}\n")
+			"queues:\n  realtime: {limit: 64, timeout: 2m, first_byte: 3s}\n  interactive: {limit: 64, timeout: 2m, first_byte: 3s}\n"+
+			"auth:\n  max_priority: {service: realtime}\n")
 	s1.SignalRunners(t, syscall.SIGSTOP)
 	t.Cleanup(func() { _ = s1.Kill() }) // a stopped runner is killed with its group
 

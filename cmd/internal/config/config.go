@@ -123,7 +123,8 @@ type Auth struct {
 	// Organisation is recorded with every actor (the county's name).
 	Organisation string `yaml:"organisation" env:"ORGANISATION"`
 	// MaxPriority is the highest scheduling class per role (realtime,
-	// interactive, batch); roles left out may use interactive at most.
+	// interactive, batch). Roles left out keep the default: realtime for
+	// interpreters, interactive for everyone else.
 	MaxPriority map[string]string `yaml:"max_priority" env:"MAX_PRIORITY"`
 	// CredentialMaxPriority overrides MaxPriority for single credentials
 	// (token or Ollama key id).
@@ -182,9 +183,7 @@ func Default() Config {
 		},
 		Health: Health{Interval: 5 * time.Second, ProbeTimeout: 3 * time.Second, BreakerThreshold: 3, BreakerCooldown: 15 * time.Second,
 			WorkProbeTimeout: 30 * time.Second},
-		Auth: Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second, PriorityOverCeiling: "refuse",
-			MaxPriority: map[string]string{"interpreter": "realtime", "clinician": "interactive",
-				"risk_reviewer": "interactive", "service": "interactive", "admin": "interactive"}},
+		Auth:      Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second, PriorityOverCeiling: "refuse"},
 		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute},
 		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
 		Log:       Log{Level: "info"},

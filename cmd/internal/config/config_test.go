@@ -60,3 +60,34 @@ func TestValidationNamesTheKey(t *testing.T) {
 		})
 	}
 }
+
+func TestPriorityCeilings(t *testing.T) {
+	dir := t.TempDir()
+	write := func(extra string) string {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte("database: {url: postgres://x@h/db}\nhosts: [{url: http://h:1}]\naudit: {enabled: false}\n"+extra), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cfg, err := Load(write("auth:\n  max_priority: {service: realtime}\n  credential_max_priority: {tok_1: batch}\n  priority_over_ceiling: lower\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := cfg.PriorityPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pp.Lower || pp.ByRole["service"] != 0 || pp.ByCredential["tok_1"] != 2 || pp.ByRole["interpreter"] != 0 || pp.ByRole["clinician"] != 1 {
+		t.Fatalf("policy %+v: the file's ceilings should join the defaults", pp)
+	}
+	for _, bad := range []string{
+		"auth:\n  max_priority: {nurse: batch}\n",
+		"auth:\n  max_priority: {clinician: urgent}\n",
+		"auth:\n  priority_over_ceiling: maybe\n",
+	} {
+		if _, err := Load(write(bad), nil); err == nil || !strings.Contains(err.Error(), "auth.") {
+			t.Errorf("%q: %v, want an error naming the auth key", bad, err)
+		}
+	}
+}

@@ -10,7 +10,8 @@ import (
 
 // PriorityPolicy is the scheduling-class ceiling per role and credential.
 func (c *Config) PriorityPolicy() (auth.PriorityPolicy, error) {
-	p := auth.PriorityPolicy{ByRole: map[assist.Role]assist.Priority{}, ByCredential: map[string]assist.Priority{}}
+	p := auth.DefaultPriorityPolicy()
+	p.ByCredential = map[string]assist.Priority{}
 	switch c.Auth.PriorityOverCeiling {
 	case "refuse", "":
 	case "lower":
