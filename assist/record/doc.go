@@ -20,6 +20,7 @@
 // and everything is released; that is an explicit operator choice, logged
 // at start.
 //
-// It imports the vocabulary, the audit log's event types and nothing of
-// HTTP or the database drivers.
+// It imports the vocabulary, the audit log's event types and the Ollama
+// adapter (record.Ollama); nothing of HTTP or the database drivers. The
+// import rules are checked by deps_test.go at the repository root.
 package record
