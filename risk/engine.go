@@ -67,6 +67,44 @@ type drugState struct {
 	acb   int
 	frid  bool
 	isNew bool
+	// dose is how the dosing was read (nil when none was given);
+	// asNeeded marks as-needed use.
+	dose     *DoseReading
+	asNeeded bool
+}
+
+// useCheck evaluates a rule's Use conditions for one medicine.
+func useCheck(u *Use, d *drugState, b *Basis) (tri, NoteReason) {
+	if u.Regular && d.asNeeded || u.AsNeeded && !d.asNeeded {
+		return triNo, ""
+	}
+	if u.AsNeeded {
+		b.AsNeeded = true
+	}
+	if u.MinDays != nil {
+		switch {
+		case d.dose == nil || d.dose.DurationDays == nil:
+			return triUnknown, NoteMissingDuration
+		case *d.dose.DurationDays < *u.MinDays:
+			return triNo, ""
+		}
+		days := *d.dose.DurationDays
+		b.DurationDays = &days
+	}
+	if u.DailyAbove != nil {
+		unit := u.Unit
+		if unit == "" {
+			unit = "mg"
+		}
+		switch {
+		case d.dose == nil || d.dose.Daily == nil || d.dose.Daily.Unit != unit:
+			return triUnknown, NoteMissingDose
+		case !(d.dose.Daily.High > *u.DailyAbove):
+			return triNo, ""
+		}
+		b.Dose = &DoseBasis{Daily: *d.dose.Daily, Above: *u.DailyAbove}
+	}
+	return triYes, ""
 }
 
 // tri is a three-valued truth: a condition holds, fails, or cannot be
@@ -137,11 +175,16 @@ func Assess(kb *KB, in Input) (Result, error) {
 	e.drugs = make([]drugState, 0, len(in.Drugs))
 	for i, d := range in.Drugs {
 		rd := kb.resolve(e, i, d)
+		rd.Dose = resolveDose(&in.Drugs[i], in.Date)
+		if rd.Dose != nil && rd.Dose.Daily == nil && (rd.Dose.From == "text" || in.Drugs[i].Dose != nil) {
+			e.note(NoteDoseNotUnderstood, []int{i}, "")
+		}
 		res.Drugs[i] = rd
 		if rd.ATC == "" {
 			continue
 		}
-		ds := drugState{idx: i, atc: rd.ATC, mask: kb.maskFor(rd.ATC), acb: rd.ACB, isNew: d.New}
+		ds := drugState{idx: i, atc: rd.ATC, mask: kb.maskFor(rd.ATC), acb: rd.ACB, isNew: d.New,
+			dose: rd.Dose, asNeeded: rd.Dose != nil && rd.Dose.AsNeeded != nil && *rd.Dose.AsNeeded}
 		for ci, c := range kb.classes {
 			if c.FRID && ds.mask.has(ci) {
 				ds.frid = true
@@ -230,16 +273,21 @@ func (e *evaluator) totals() (acb, frid int) {
 func (e *evaluator) evalRule(cr *compiledRule) {
 	switch {
 	case len(cr.slots) > 0:
-		involved, ok := e.matchSlots(cr)
-		if ok && !e.unlessMatches(cr) {
-			e.conclude(cr, involved, Basis{})
+		var b Basis
+		involved, ok, unknown, reasons := e.matchSlots(cr, &b)
+		switch {
+		case e.unlessMatches(cr):
+		case ok:
+			e.conclude(cr, involved, b)
+		case len(unknown) > 0:
+			e.undecided(cr, unknown, reasons)
 		}
 	case cr.count != nil:
 		var involved []int
 		seen := map[string]bool{}
 		for i := range e.drugs {
 			d := &e.drugs[i]
-			if cr.count.match(d) {
+			if cr.count.match(d) && (cr.Use == nil || !cr.Use.Regular || !d.asNeeded) {
 				involved = append(involved, d.idx)
 				seen[d.atc] = true
 			}
@@ -265,35 +313,88 @@ func (e *evaluator) evalRule(cr *compiledRule) {
 }
 
 // matchSlots finds the drugs for each slot; unless AllowSameDrug, the
-// slots must be filled by different substances.
-func (e *evaluator) matchSlots(cr *compiledRule) ([]int, bool) {
+// slots must be filled by different substances. The rule's Use conditions
+// filter the first slot: when they cannot be decided for every candidate
+// (dose or duration unknown), the candidates are returned as unknown with
+// the missing facts.
+func (e *evaluator) matchSlots(cr *compiledRule, b *Basis) (involved []int, ok bool, unknown []int, reasons []NoteReason) {
 	var buf [4][]int
 	lists := buf[:len(cr.slots)]
 	for s := range cr.slots {
 		for i := range e.drugs {
-			if cr.slots[s].match(&e.drugs[i]) {
-				lists[s] = append(lists[s], i)
+			d := &e.drugs[i]
+			if !cr.slots[s].match(d) {
+				continue
 			}
+			if s == 0 && cr.Use != nil {
+				var db Basis
+				t, reason := useCheck(cr.Use, d, &db)
+				switch t {
+				case triNo:
+					continue
+				case triUnknown:
+					unknown = append(unknown, d.idx)
+					if !slices.Contains(reasons, reason) {
+						reasons = append(reasons, reason)
+					}
+					continue
+				}
+				if len(lists[0]) == 0 {
+					b.Dose, b.DurationDays, b.AsNeeded = db.Dose, db.DurationDays, db.AsNeeded
+				}
+			}
+			lists[s] = append(lists[s], i)
 		}
 		if len(lists[s]) == 0 {
-			return nil, false
+			if s == 0 && len(unknown) > 0 {
+				// Undecided unless a later slot is empty anyway.
+				for k := 1; k < len(cr.slots); k++ {
+					found := false
+					for i := range e.drugs {
+						if cr.slots[k].match(&e.drugs[i]) {
+							found = true
+							unknown = append(unknown, e.drugs[i].idx)
+						}
+					}
+					if !found {
+						return nil, false, nil, nil
+					}
+				}
+				slices.Sort(unknown)
+				return nil, false, slices.Compact(unknown), reasons
+			}
+			return nil, false, nil, nil
 		}
 	}
 	if len(lists) > 1 && !cr.AllowSameDrug && !e.assign(lists, 0, nil) {
-		return nil, false
+		return nil, false, nil, nil
 	}
 	n := 0
 	for _, l := range lists {
 		n += len(l)
 	}
-	involved := make([]int, 0, n)
+	involved = make([]int, 0, n)
 	for _, l := range lists {
 		for _, i := range l {
 			involved = append(involved, e.drugs[i].idx)
 		}
 	}
 	slices.Sort(involved)
-	return slices.Compact(involved), true
+	return slices.Compact(involved), true, nil, nil
+}
+
+// undecided records a rule whose drugs matched but whose use conditions
+// (dose, duration) could not be decided: a note, unless the patient
+// conditions rule it out anyway.
+func (e *evaluator) undecided(cr *compiledRule, involved []int, reasons []NoteReason) {
+	var b Basis
+	t, missing := e.when(cr, &b)
+	if t == triNo {
+		return
+	}
+	for _, r := range append(reasons, missing...) {
+		e.note(r, involved, cr.ID)
+	}
 }
 
 // assign reports whether slots k.. can be filled with substances not in used.
@@ -337,7 +438,7 @@ func (e *evaluator) duplicates(cr *compiledRule, key func(string) string) {
 	for i := range e.drugs {
 		d := &e.drugs[i]
 		k := key(d.atc)
-		if k == "" {
+		if k == "" || cr.Use != nil && cr.Use.Regular && d.asNeeded {
 			continue
 		}
 		g := byKey[k]

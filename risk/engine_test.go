@@ -26,11 +26,14 @@ func golden(t *testing.T, name string, got []byte) {
 func benchInput() Input {
 	return Input{
 		Drugs: []DrugInput{
-			{Name: "Marevan 3 mg tabl"}, {Name: "Burana 400 mg"}, {Name: "Cipralex 10 mg"},
-			{Name: "Metforem 500 mg"}, {Name: "Cardace 5 mg"}, {Name: "Spiresis 25 mg"},
-			{Name: "Furesis 40 mg"}, {Name: "Emconcor 5 mg"}, {Name: "Zocor 40 mg"},
-			{Name: "Imovane 7,5 mg"}, {Name: "Lyrica 75 mg"}, {Name: "Panacod 500/30 mg"},
-			{Name: "Losec 20 mg"}, {Name: "Primaspan 100 mg"}, {ATC: "G04BD04", Name: "Ditropan 5 mg", New: true, Ref: "MedicationRequest/draft-1"},
+			{Name: "Marevan 3 mg tabl", DoseText: "1 tabl illalla"}, {Name: "Burana 400 mg", DoseText: "1 tabl tarvittaessa, enintään 3 tabl/vrk"},
+			{Name: "Cipralex 10 mg", DoseText: "1 x 1"}, {Name: "Metforem 500 mg", DoseText: "2 tabl x 2"},
+			{Name: "Cardace 5 mg", DoseText: "1 tabl aamulla"}, {Name: "Spiresis 25 mg", DoseText: "1 x 1"},
+			{Name: "Furesis 40 mg", DoseText: "1 tabl. 2 ggr/dag"}, {Name: "Emconcor 5 mg", DoseText: "1 tablet once daily"},
+			{Name: "Zocor 40 mg", DoseText: "40 mg iltaisin"}, {Name: "Imovane 7,5 mg", DoseText: "1 tabl tarv. yöksi"},
+			{Name: "Lyrica 75 mg", DoseText: "1 kaps aamuin illoin"}, {Name: "Panacod 500/30 mg", DoseText: "2 tabl x 3"},
+			{Name: "Losec 20 mg", DoseText: "20 mg x 1"}, {Name: "Primaspan 100 mg", DoseText: "1 x 1"},
+			{ATC: "G04BD04", Name: "Ditropan 5 mg", New: true, Ref: "MedicationRequest/draft-1", DoseText: "5 mg kolmesti päivässä"},
 		},
 		Patient: Patient{
 			Age: ptr(80), Sex: "female", WeightKg: ptr(62.0), EGFR: ptr(35.0),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/soteai/gateway/assist"
 )
@@ -21,6 +22,9 @@ const (
 type Input struct {
 	Drugs   []DrugInput `json:"drugs"`
 	Patient Patient     `json:"patient"`
+	// Date is the day of the assessment (YYYY-MM-DD); with a drug's Start
+	// it gives how long the drug has been used. The engine reads no clock.
+	Date string `json:"date,omitempty"`
 }
 
 // DrugInput names one medicine: by ATC code (level 5; level 4 is accepted
@@ -36,6 +40,52 @@ type DrugInput struct {
 	// Ref is the caller's reference, e.g. "MedicationRequest/123"; it is
 	// echoed back so cards can point at the order.
 	Ref string `json:"ref,omitempty"`
+
+	// Dose is the amount per administration: a mass ("mg", "g", "ug"),
+	// a count of tablets or capsules ("tabl", with Strength or a strength
+	// in Name), or international units ("IU"). High makes it a range.
+	Dose *Amount `json:"dose,omitempty"`
+	// Frequency is the number of administrations per day (1/7 for once
+	// a week); FrequencyMax makes it a range ("1–3 times a day").
+	Frequency    *float64 `json:"frequency,omitempty"`
+	FrequencyMax *float64 `json:"frequency_max,omitempty"`
+	// AsNeeded is true for as-needed (PRN) use, false for regular use.
+	AsNeeded *bool `json:"as_needed,omitempty"`
+	// Strength is the product strength per tablet or capsule; when absent
+	// it is read from Name ("Metformin 500 mg").
+	Strength *Amount `json:"strength,omitempty"`
+	// DoseText is the instruction as written on the prescription, in
+	// Finnish, Swedish or English ("1 g x 2", "1 tabl. 3 ggr/dag",
+	// "tarvittaessa"); it is read when Dose is absent.
+	DoseText string `json:"dose_text,omitempty"`
+	// Start is the day the drug was started (YYYY-MM-DD); Duration the
+	// intended or elapsed length of use. Either tells long-term use.
+	Start    string    `json:"start,omitempty"`
+	Duration *Duration `json:"duration,omitempty"`
+}
+
+// Amount is a dose or a strength.
+type Amount struct {
+	Value float64  `json:"value"`
+	High  *float64 `json:"high,omitempty"`
+	Unit  string   `json:"unit"`
+}
+
+// Duration is a length of use: unit "d", "wk", "mo" or "a" (FHIR/UCUM
+// style; "day(s)", "week(s)", "month(s)", "year(s)" are accepted).
+type Duration struct {
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+}
+
+// days converts a duration to days (a month is 30 days, a year 365).
+func (d Duration) days() (float64, bool) {
+	per := map[string]float64{"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7,
+		"mo": 30, "month": 30, "months": 30, "a": 365, "year": 365, "years": 365}[strings.ToLower(strings.TrimSpace(d.Unit))]
+	if per == 0 || !finite(d.Value) || d.Value < 0 {
+		return 0, false
+	}
+	return d.Value * per, true
 }
 
 // Patient holds the facts rules depend on. Every field is optional; a rule
@@ -100,7 +150,45 @@ func (in *Input) Validate() error {
 			return bad("drugs[%d].name: longer than %d characters", i, maxNameLen)
 		case len(d.Ref) > maxNameLen:
 			return bad("drugs[%d].ref: longer than %d characters", i, maxNameLen)
+		case len(d.DoseText) > maxNameLen:
+			return bad("drugs[%d].dose_text: longer than %d characters", i, maxNameLen)
 		}
+		for _, a := range []struct {
+			field string
+			v     *Amount
+		}{{"dose", d.Dose}, {"strength", d.Strength}} {
+			if a.v == nil {
+				continue
+			}
+			if !(finite(a.v.Value) && a.v.Value > 0 && a.v.Value < 1e6) || a.v.High != nil && !(finite(*a.v.High) && *a.v.High >= a.v.Value && *a.v.High < 1e6) {
+				return bad("drugs[%d].%s: value must be positive (and high, when given, at least value)", i, a.field)
+			}
+			if _, ok := doseUnits[foldWord(a.v.Unit)]; !ok {
+				return bad("drugs[%d].%s.unit: not a dose unit (mg, g, ug, tabl, caps, IU)", i, a.field)
+			}
+		}
+		for _, f := range []struct {
+			field string
+			v     *float64
+		}{{"frequency", d.Frequency}, {"frequency_max", d.FrequencyMax}} {
+			if f.v != nil && !(finite(*f.v) && *f.v > 0 && *f.v <= 48) {
+				return bad("drugs[%d].%s: administrations per day must be above 0 and at most 48", i, f.field)
+			}
+		}
+		if d.Frequency != nil && d.FrequencyMax != nil && *d.FrequencyMax < *d.Frequency {
+			return bad("drugs[%d].frequency_max: smaller than frequency", i)
+		}
+		if d.Start != "" && !validDate(d.Start) {
+			return bad("drugs[%d].start: not a date (YYYY-MM-DD)", i)
+		}
+		if d.Duration != nil {
+			if _, ok := d.Duration.days(); !ok {
+				return bad("drugs[%d].duration: value must be non-negative, unit d, wk, mo or a", i)
+			}
+		}
+	}
+	if in.Date != "" && !validDate(in.Date) {
+		return bad("date: not a date (YYYY-MM-DD)")
 	}
 	p := in.Patient
 	if p.Age != nil && (*p.Age < 0 || *p.Age > 130) {
@@ -138,3 +226,8 @@ func (in *Input) Validate() error {
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+func validDate(s string) bool {
+	_, err := time.Parse("2006-01-02", s)
+	return err == nil
+}

@@ -152,6 +152,27 @@ type When struct {
 	Falls          *bool    `yaml:"falls,omitempty" json:"falls,omitempty"`
 }
 
+// Use holds conditions on how a matched medicine is used. In a drugs
+// rule they apply to the first slot; in count and duplicate rules only
+// Regular is allowed and filters the medicines counted.
+type Use struct {
+	// DailyAbove fires when the resolved daily dose (its upper end, as
+	// the prescription allows it) is above this many Unit ("mg" when
+	// empty). An unknown daily dose makes the rule "not assessable:
+	// needs the dose", never a guess.
+	DailyAbove *float64 `yaml:"daily_above,omitempty" json:"daily_above,omitempty"`
+	Unit       string   `yaml:"unit,omitempty" json:"unit,omitempty"`
+	// MinDays fires when the medicine has been (or is to be) used at
+	// least this many days; unknown duration makes the rule not assessable.
+	MinDays *float64 `yaml:"min_days,omitempty" json:"min_days,omitempty"`
+	// Regular restricts the rule to regular (not as-needed) use. A
+	// medicine without dosing information counts as regular, as
+	// medication lists list regular medicines unless marked otherwise.
+	Regular bool `yaml:"regular,omitempty" json:"regular,omitempty"`
+	// AsNeeded restricts the rule to as-needed use.
+	AsNeeded bool `yaml:"as_needed,omitempty" json:"as_needed,omitempty"`
+}
+
 // Count fires when at least Min distinct substances match Of.
 type Count struct {
 	Min int      `yaml:"min" json:"min"`
@@ -176,7 +197,10 @@ type Rule struct {
 	Duplicate     string     `yaml:"duplicate,omitempty" json:"duplicate,omitempty"`
 	ExceptGroups  []string   `yaml:"except_groups,omitempty" json:"except_groups,omitempty"`
 
+	// When holds conditions on the patient; Use conditions on how the
+	// matched medicine is used (dose, regular or as needed, duration).
 	When       When     `yaml:"when,omitempty" json:"when"`
+	Use        *Use     `yaml:"use,omitempty" json:"use,omitempty"`
 	Supersedes []string `yaml:"supersedes,omitempty" json:"supersedes,omitempty"`
 
 	Mechanism   string      `yaml:"mechanism" json:"mechanism"`
@@ -664,6 +688,28 @@ func (kb *KB) compileRule(v *validator, where string, cr *compiledRule) {
 	}
 	if w.KidneyMeasure != "" && !cr.needsKidney() {
 		v.addf("%s: kidney_measure set without a kidney threshold", where)
+	}
+	if u := r.Use; u != nil {
+		switch {
+		case u.DailyAbove == nil && u.MinDays == nil && !u.Regular && !u.AsNeeded:
+			v.addf("%s: use sets no condition", where)
+		case u.Regular && u.AsNeeded:
+			v.addf("%s: use.regular and use.as_needed exclude each other", where)
+		case len(r.Drugs) == 0 && (u.DailyAbove != nil || u.MinDays != nil):
+			v.addf("%s: use.daily_above and use.min_days need a drugs matcher", where)
+		case u.DailyAbove != nil && !(*u.DailyAbove > 0):
+			v.addf("%s: use.daily_above must be positive", where)
+		case u.MinDays != nil && !(*u.MinDays > 0):
+			v.addf("%s: use.min_days must be positive", where)
+		}
+		switch u.Unit {
+		case "", "mg", "IU":
+		default:
+			v.addf("%s: use.unit must be mg or IU", where)
+		}
+		if r.ACBTotalMin != 0 {
+			v.addf("%s: use does not apply to acb_total_min", where)
+		}
 	}
 	cr.condAny = kb.compileICD(v, where+": conditions_any", w.ConditionsAny)
 	cr.condNone = kb.compileICD(v, where+": conditions_none", w.ConditionsNone)

@@ -113,7 +113,7 @@ func TestLoadKBValidation(t *testing.T) {
 		{"supersedes unknown", "rules/50_duplication.yaml", "supersedes: [DUP-ATC4-01]\n  mechanism: Same mechanism (COX", "supersedes: [DUP-NOPE-01]\n  mechanism: Same mechanism (COX", `supersedes unknown rule "DUP-NOPE-01"`},
 		{"bad ICD-10", "rules/30_drug_disease.yaml", "conditions_any: [G20]}", "conditions_any: [Parkinson]}", `"Parkinson" is not a single well-formed ICD-10 code`},
 		{"two matchers", "rules/40_older_adults.yaml", "acb_total_min: 3\n  mechanism: Cumulative muscarinic blockade across", "acb_total_min: 3\n  duplicate: atc4\n  mechanism: Cumulative muscarinic blockade across", "exactly one of drugs, count, acb_total_min or duplicate"},
-		{"bad version", "manifest.yaml", "version: 1.0.0", "version: one", `version "one" is not a semantic version`},
+		{"bad version", "manifest.yaml", "version: 2.0.0", "version: one", `version "one" is not a semantic version`},
 		{"source without https", "manifest.yaml", "url: https://doi.org/10.1111/jgs.18372", "url: doi.org/10.1111/jgs.18372", "url must be an https:// address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,7 +149,7 @@ func TestLoadKBVersionTracksContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Version() == b.Version() || !strings.HasPrefix(b.Version(), "1.0.0+") {
+	if a.Version() == b.Version() || !strings.HasPrefix(b.Version(), "2.0.0+") {
 		t.Errorf("versions %s and %s", a.Version(), b.Version())
 	}
 }

@@ -40,6 +40,8 @@ type ResolvedDrug struct {
 	ACB         int      `json:"acb"`
 	Classes     []string `json:"classes,omitempty"`
 	FRIDClasses []string `json:"frid_classes,omitempty"`
+	// Dose is how the dosing was read (nil when none was given).
+	Dose *DoseReading `json:"dose,omitempty"`
 }
 
 // DisplayName is the name to show: the catalogue name in lang, else the
@@ -104,6 +106,19 @@ type Basis struct {
 	ACBTotal   int          `json:"acb_total,omitempty"`
 	Count      int          `json:"count,omitempty"` // distinct substances counted
 	Group      string       `json:"group,omitempty"` // ATC group or substance (duplication)
+	// Dose is the daily dose compared with the rule's limit.
+	Dose *DoseBasis `json:"dose,omitempty"`
+	// DurationDays is the length of use a duration rule fired on.
+	DurationDays *float64 `json:"duration_days,omitempty"`
+	// AsNeeded records that the rule fired on as-needed use.
+	AsNeeded bool `json:"as_needed,omitempty"`
+}
+
+// DoseBasis is a daily dose above a rule's limit.
+type DoseBasis struct {
+	Daily DailyDose `json:"daily"`
+	// Above is the limit the daily dose exceeds (same unit).
+	Above float64 `json:"above"`
 }
 
 // KidneyBasis is the kidney value a renal condition was tested against.
@@ -132,12 +147,16 @@ const (
 	NoteMissingAge            NoteReason = "missing_age"
 	NoteMissingConditions     NoteReason = "missing_conditions"
 	NoteMissingFallsHistory   NoteReason = "missing_falls_history"
+	NoteDoseNotUnderstood     NoteReason = "dose_not_understood"
+	NoteMissingDose           NoteReason = "missing_dose"
+	NoteMissingDuration       NoteReason = "missing_duration"
 )
 
 // noteOrder is the display order of note reasons.
 var noteOrder = []NoteReason{
 	NoteUnrecognisedDrug, NoteNameATCMismatch, NoteNotInCatalogue, NoteMissingKidneyFunction,
-	NoteMissingAge, NoteMissingConditions, NoteMissingFallsHistory,
+	NoteMissingAge, NoteMissingConditions, NoteMissingFallsHistory, NoteDoseNotUnderstood, NoteMissingDose,
+	NoteMissingDuration,
 }
 
 // Note says what could not be assessed, for which drugs and rules.
@@ -176,5 +195,17 @@ var noteMessages = map[NoteReason]Text{
 	NoteMissingFallsHistory: {
 		EN: "History of falls was not given; fall-history rules were not assessed.",
 		FI: "Kaatumishistoriaa ei annettu; kaatumisiin perustuvia sääntöjä ei arvioitu.",
+	},
+	NoteDoseNotUnderstood: {
+		EN: "Some dosing instructions could not be read into a daily dose; they were not guessed (see each medicine's dose problem).",
+		FI: "Osasta annosteluohjeita ei voitu päätellä vuorokausiannosta; annosta ei arvattu (ks. lääkkeen annostelun ongelma).",
+	},
+	NoteMissingDose: {
+		EN: "Not assessable: these rules need the dose (daily dose unknown); give the dose and frequency or the dosing text.",
+		FI: "Ei arvioitavissa: nämä säännöt tarvitsevat annoksen (vuorokausiannos ei tiedossa); anna annos ja antokerrat tai annosteluohje.",
+	},
+	NoteMissingDuration: {
+		EN: "Not assessable: these rules depend on how long the medicine has been used; give start (with the assessment date) or duration.",
+		FI: "Ei arvioitavissa: nämä säännöt riippuvat käytön kestosta; anna aloituspäivä (ja arviointipäivä) tai kesto.",
 	},
 }

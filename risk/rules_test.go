@@ -102,25 +102,15 @@ var ruleCases = []ruleCase{
 
 	// Renal bands.
 	{"metformin eGFR 25", in(pat(50, 25), "A10BA02"), []string{"REN-MET-01"}, []string{"REN-MET-02", "REN-MET-03"}},
-	{"metformin eGFR 30", in(pat(50, 30), "A10BA02"), []string{"REN-MET-02"}, []string{"REN-MET-01"}},
-	{"metformin eGFR 50", in(pat(50, 50), "A10BA02"), []string{"REN-MET-03"}, nil},
 	{"metformin eGFR 60", in(pat(50, 60), "A10BA02"), nil, []string{"REN-MET-01", "REN-MET-02", "REN-MET-03"}},
 	{"apixaban eGFR 10", in(pat(50, 10), "B01AF02"), []string{"REN-APX-01"}, nil},
-	{"apixaban eGFR 20", in(pat(50, 20), "B01AF02"), []string{"REN-APX-02"}, nil},
 	{"rivaroxaban eGFR 10", in(pat(50, 10), "B01AF01"), []string{"REN-RIV-01"}, []string{"REN-RIV-02"}},
-	{"rivaroxaban eGFR 40", in(pat(50, 40), "B01AF01"), []string{"REN-RIV-02"}, nil},
 	{"dabigatran eGFR 25", in(pat(50, 25), "B01AE07"), []string{"REN-DAB-01"}, nil},
-	{"dabigatran eGFR 45", in(pat(50, 45), "B01AE07"), []string{"REN-DAB-02"}, nil},
 	{"edoxaban eGFR 12", in(pat(50, 12), "B01AF03"), []string{"REN-EDX-01"}, nil},
-	{"edoxaban eGFR 50", in(pat(50, 50), "B01AF03"), []string{"REN-EDX-02"}, nil},
-	{"edoxaban eGFR 51", in(pat(50, 51), "B01AF03"), nil, []string{"REN-EDX-02"}},
 	{"enoxaparin eGFR 20", in(pat(50, 20), "B01AB05"), []string{"REN-LMWH-01"}, nil},
 	{"ibuprofen eGFR 20", in(pat(50, 20), "M01AE01"), []string{"REN-NSAID-01"}, []string{"REN-NSAID-02"}},
 	{"ibuprofen eGFR 45", in(pat(50, 45), "M01AE01"), []string{"REN-NSAID-02"}, nil},
-	{"tramadol eGFR 20", in(pat(50, 20), "N02AX02"), []string{"REN-TRAM-01"}, nil},
 	{"morphine eGFR 20", in(pat(50, 20), "N02AA01"), []string{"REN-OPI-01"}, nil},
-	{"pregabalin eGFR 20", in(pat(50, 20), "N03AX16"), []string{"REN-GABA-01"}, nil},
-	{"gabapentin eGFR 50", in(pat(50, 50), "N03AX12"), []string{"REN-GABA-02"}, nil},
 	{"baclofen eGFR 50", in(pat(50, 50), "M03BX01"), []string{"REN-BACL-01"}, nil},
 	{"nitrofurantoin eGFR 25", in(pat(50, 25), "J01XE01"), []string{"REN-NFT-01"}, nil},
 	{"nitrofurantoin eGFR 40", in(pat(50, 40), "J01XE01"), []string{"REN-NFT-02"}, nil},
@@ -128,9 +118,6 @@ var ruleCases = []ruleCase{
 	{"eplerenone eGFR 20", in(pat(50, 20), "C03DA04"), []string{"REN-MRA-01"}, nil},
 	{"digoxin eGFR 20", in(pat(50, 20), "C01AA05"), []string{"REN-DIG-01"}, nil},
 	{"glimepiride eGFR 20", in(pat(50, 20), "A10BB12"), []string{"REN-SU-01"}, nil},
-	{"sitagliptin eGFR 40", in(pat(50, 40), "A10BH01"), []string{"REN-SITA-01"}, nil},
-	{"linagliptin eGFR 20", in(pat(50, 20), "A10BH05"), nil, []string{"REN-SITA-01"}},
-	{"levetiracetam eGFR 40", in(pat(50, 40), "N03AX14"), []string{"REN-LEV-01"}, nil},
 	{"lithium eGFR 20", in(pat(50, 20), "N05AN01"), []string{"REN-LI-01"}, nil},
 	{"methotrexate eGFR 20", in(pat(50, 20), "L04AX03"), []string{"REN-MTX-01"}, nil},
 	{"methotrexate eGFR 45", in(pat(50, 45), "L04AX03"), []string{"REN-MTX-02"}, nil},
@@ -227,6 +214,11 @@ func TestRules(t *testing.T) {
 // TestEveryRuleHasACase keeps the table complete as rules are added.
 func TestEveryRuleHasACase(t *testing.T) {
 	covered := map[string]bool{}
+	for _, tc := range doseBandCases {
+		if tc.fires {
+			covered[tc.rule] = true
+		}
+	}
 	for _, tc := range ruleCases {
 		for _, id := range tc.want {
 			covered[id] = true

@@ -86,7 +86,7 @@ func ParseBundle(data []byte, now time.Time) (Parsed, error) {
 type Collector struct {
 	now         time.Time
 	patients    []patient
-	medications map[string]*codeableConcept // "Medication/id" and fullUrl -> code
+	medications map[string]*medication // "Medication/id" and fullUrl -> Medication
 	meds        []medEntry
 	obs         []observation
 	conditions  []condition
@@ -102,12 +102,14 @@ type medEntry struct {
 	status    string
 	concept   *codeableConcept
 	reference string
-	contained map[string]*codeableConcept
+	contained map[string]*medication
+	dosage    []dosage
+	start     string
 }
 
 // NewCollector returns an empty collector.
 func NewCollector(now time.Time) *Collector {
-	return &Collector{now: now, medications: map[string]*codeableConcept{}}
+	return &Collector{now: now, medications: map[string]*medication{}}
 }
 
 // Add reads one JSON value: a Bundle (entries are added recursively) or a
@@ -169,9 +171,9 @@ func (c *Collector) add(where, fullURL string, data []byte, depth int) error {
 			return jsonErr(where, err)
 		}
 		if m.Code != nil {
-			c.medications[ref] = m.Code
+			c.medications[ref] = &m
 			if fullURL != "" {
-				c.medications[fullURL] = m.Code
+				c.medications[fullURL] = &m
 			}
 		}
 	case "MedicationRequest", "MedicationStatement":
@@ -179,7 +181,8 @@ func (c *Collector) add(where, fullURL string, data []byte, depth int) error {
 		if err := json.Unmarshal(data, &m); err != nil {
 			return jsonErr(where, err)
 		}
-		e := medEntry{ref: ref, kind: h.ResourceType, status: m.Status, concept: m.MedicationCodeableConcept}
+		e := medEntry{ref: ref, kind: h.ResourceType, status: m.Status, concept: m.MedicationCodeableConcept,
+			dosage: append(m.DosageInstruction, m.Dosage...), start: startOf(&m)}
 		if m.MedicationReference != nil {
 			e.reference = m.MedicationReference.Reference
 		}
@@ -190,9 +193,9 @@ func (c *Collector) add(where, fullURL string, data []byte, depth int) error {
 			}
 			if cm.ResourceType == "Medication" && cm.ID != "" && cm.Code != nil {
 				if e.contained == nil {
-					e.contained = map[string]*codeableConcept{}
+					e.contained = map[string]*medication{}
 				}
-				e.contained["#"+cm.ID] = cm.Code
+				e.contained["#"+cm.ID] = &cm
 			}
 		}
 		c.meds = append(c.meds, e)
@@ -230,6 +233,9 @@ func (c *Collector) Result() (Parsed, error) {
 		return Parsed{}, err
 	}
 	c.medicationsInto(&out)
+	if !c.now.IsZero() {
+		out.Input.Date = c.now.Format("2006-01-02")
+	}
 	c.observationsInto(&out)
 	c.conditionsInto(&out)
 	out.Skipped = append(out.Skipped, c.skipped...)
@@ -318,15 +324,17 @@ func (c *Collector) medicationsInto(out *Parsed) {
 			continue
 		}
 		concept := e.concept
+		var med *medication
 		if concept == nil && e.reference != "" {
-			concept = e.contained[e.reference]
-			if concept == nil {
-				concept = c.medications[e.reference]
+			med = e.contained[e.reference]
+			if med == nil {
+				med = c.medications[e.reference]
 			}
-			if concept == nil {
+			if med == nil {
 				c.skip(e.ref, "medicationReference does not point at a Medication in the request")
 				continue
 			}
+			concept = med.Code
 		}
 		if concept == nil {
 			c.skip(e.ref, "no medicationCodeableConcept or medicationReference")
@@ -338,6 +346,13 @@ func (c *Collector) medicationsInto(out *Parsed) {
 			continue
 		}
 		d.Ref = e.ref
+		if med != nil {
+			d.Strength = strengthOf(med)
+		}
+		if reason := dosageInto(&d, e.dosage); reason != "" {
+			c.skip(e.ref+"#dosage", reason)
+		}
+		d.Start = e.start
 		isNew := e.kind == "MedicationRequest" && e.status == "draft"
 		if c.New != nil {
 			isNew = c.New(e.ref, e.status)

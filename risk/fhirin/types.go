@@ -74,6 +74,19 @@ type medication struct {
 	ResourceType string           `json:"resourceType"`
 	ID           string           `json:"id"`
 	Code         *codeableConcept `json:"code"`
+	Ingredient   []struct {
+		Strength *ratio `json:"strength"`
+	} `json:"ingredient"`
+}
+
+type ratio struct {
+	Numerator   *quantity `json:"numerator"`
+	Denominator *quantity `json:"denominator"`
+}
+
+type period struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 // medicationUse covers MedicationRequest and MedicationStatement.
@@ -82,6 +95,39 @@ type medicationUse struct {
 	MedicationCodeableConcept *codeableConcept  `json:"medicationCodeableConcept"`
 	MedicationReference       *reference        `json:"medicationReference"`
 	Contained                 []json.RawMessage `json:"contained"`
+	// MedicationRequest.dosageInstruction, MedicationStatement.dosage.
+	DosageInstruction []dosage `json:"dosageInstruction"`
+	Dosage            []dosage `json:"dosage"`
+	AuthoredOn        string   `json:"authoredOn"`
+	EffectiveDateTime string   `json:"effectiveDateTime"`
+	EffectivePeriod   *period  `json:"effectivePeriod"`
+}
+
+// dosage is the FHIR R4 Dosage data type (the parts the rules use).
+type dosage struct {
+	Sequence                *int             `json:"sequence"`
+	Text                    string           `json:"text"`
+	AsNeededBoolean         *bool            `json:"asNeededBoolean"`
+	AsNeededCodeableConcept *codeableConcept `json:"asNeededCodeableConcept"`
+	Timing                  *struct {
+		Repeat *struct {
+			BoundsDuration *quantity `json:"boundsDuration"`
+			Frequency      *float64  `json:"frequency"`
+			FrequencyMax   *float64  `json:"frequencyMax"`
+			Period         *float64  `json:"period"`
+			PeriodUnit     string    `json:"periodUnit"`
+			When           []string  `json:"when"`
+			TimeOfDay      []string  `json:"timeOfDay"`
+		} `json:"repeat"`
+		Code *codeableConcept `json:"code"`
+	} `json:"timing"`
+	DoseAndRate []struct {
+		DoseQuantity *quantity `json:"doseQuantity"`
+		DoseRange    *struct {
+			Low  *quantity `json:"low"`
+			High *quantity `json:"high"`
+		} `json:"doseRange"`
+	} `json:"doseAndRate"`
 }
 
 type observation struct {
