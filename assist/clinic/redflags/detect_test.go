@@ -73,9 +73,9 @@ func TestSpansAreCodePoints(t *testing.T) {
 func TestLang(t *testing.T) {
 	for text, want := range map[string]string{
 		"Minulla on ollut kuumetta kolme päivää ja yskää.": "fi",
-		"Jag har haft feber i tre dagar och hosta.":       "sv",
+		"Jag har haft feber i tre dagar och hosta.":        "sv",
 		"I have had a fever for three days and a cough.":   "en",
-		"??":                                               "",
+		"??": "",
 	} {
 		if got := Lang(text); got != want {
 			t.Errorf("Lang(%q) = %q, want %q", text, got, want)
