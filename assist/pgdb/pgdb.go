@@ -70,22 +70,87 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 
 // Migrate applies every set's pending migrations, in the order given.
 func Migrate(ctx context.Context, url string, sets ...MigrationSet) error {
+	return withProviders(url, "pgdb.Migrate", sets, func(s MigrationSet, p *goose.Provider) error {
+		_, err := p.Up(ctx)
+		return err
+	})
+}
+
+// MigrateDown rolls every set back to before its first migration, in the
+// reverse order of sets: a development and test tool (it drops the data).
+func MigrateDown(ctx context.Context, url string, sets ...MigrationSet) error {
+	rev := make([]MigrationSet, len(sets))
+	for i, s := range sets {
+		rev[len(sets)-1-i] = s
+	}
+	return withProviders(url, "pgdb.MigrateDown", rev, func(s MigrationSet, p *goose.Provider) error {
+		_, err := p.DownTo(ctx, 0)
+		return err
+	})
+}
+
+// Pending describes a migration set the database is behind on.
+type Pending struct {
+	Set             string
+	Current, Target int64
+}
+
+func (p Pending) String() string { return fmt.Sprintf("%s %d of %d", p.Set, p.Current, p.Target) }
+
+// PendingMigrations reports the sets whose migrations the database lacks
+// (a set never migrated counts as version 0). A database ahead of this
+// binary (a newer release migrated it) is not pending. It reads only.
+func PendingMigrations(ctx context.Context, db *pgxpool.Pool, sets ...MigrationSet) ([]Pending, error) {
+	sqlDB := stdlib.OpenDBFromPool(db)
+	defer sqlDB.Close()
+	var out []Pending
+	for _, s := range sets {
+		p, err := provider(sqlDB, s)
+		if err != nil {
+			return nil, fmt.Errorf("pgdb.PendingMigrations %s: %w", s.Name, err)
+		}
+		var target int64
+		for _, src := range p.ListSources() {
+			target = max(target, src.Version)
+		}
+		var exists bool
+		if err := db.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", "goose_"+s.Name).Scan(&exists); err != nil {
+			return nil, Translate("pgdb.PendingMigrations", err)
+		}
+		var current int64
+		if exists {
+			if current, err = p.GetDBVersion(ctx); err != nil {
+				return nil, Translate("pgdb.PendingMigrations", err)
+			}
+		}
+		if current < target {
+			out = append(out, Pending{Set: s.Name, Current: current, Target: target})
+		}
+	}
+	return out, nil
+}
+
+func provider(db *sql.DB, s MigrationSet) (*goose.Provider, error) {
+	store, err := database.NewStore(database.DialectPostgres, "goose_"+s.Name)
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider("", db, s.FS, goose.WithStore(store), goose.WithDisableGlobalRegistry(true))
+}
+
+func withProviders(url, op string, sets []MigrationSet, f func(MigrationSet, *goose.Provider) error) error {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
-		return assist.E(assist.KindInvalid, "pgdb.Migrate", "the database URL is not valid", err)
+		return assist.E(assist.KindInvalid, op, "the database URL is not valid", err)
 	}
 	defer db.Close()
 	for _, s := range sets {
-		store, err := database.NewStore(database.DialectPostgres, "goose_"+s.Name)
+		p, err := provider(db, s)
 		if err != nil {
-			return fmt.Errorf("pgdb.Migrate %s: %w", s.Name, err)
+			return fmt.Errorf("%s %s: %w", op, s.Name, err)
 		}
-		p, err := goose.NewProvider("", db, s.FS, goose.WithStore(store), goose.WithDisableGlobalRegistry(true))
-		if err != nil {
-			return fmt.Errorf("pgdb.Migrate %s: %w", s.Name, err)
-		}
-		if _, err := p.Up(ctx); err != nil {
-			return fmt.Errorf("pgdb.Migrate %s: %w", s.Name, err)
+		if err := f(s, p); err != nil {
+			return fmt.Errorf("%s %s: %w", op, s.Name, err)
 		}
 	}
 	return nil

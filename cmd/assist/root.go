@@ -5,15 +5,14 @@ import (
 	"os"
 	"strings"
 
+	"github.com/soteai/gateway/cmd/internal/schema"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"github.com/soteai/gateway/assist"
-	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/cmd/internal/config"
-	"github.com/soteai/gateway/retrieval/pgstore"
 )
 
 // env is what every sub-command needs: the database and, when a
@@ -61,7 +60,7 @@ func (e *env) open(ctx context.Context) (*pgxpool.Pool, error) {
 
 // migrations lists every domain's migrations in the order they apply.
 func migrations() []pgdb.MigrationSet {
-	return []pgdb.MigrationSet{auth.Migrations, audit.Migrations, pgstore.Migrations}
+	return schema.Sets()
 }
 
 func newRootCmd(environ []string) *cobra.Command {

@@ -17,15 +17,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soteai/gateway/cmd/internal/schema"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/soteai/gateway/assist"
-	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
 	"github.com/soteai/gateway/models/ollama/ollamatest"
-	"github.com/soteai/gateway/retrieval/pgstore"
 )
 
 // syncBuffer collects the gateway's logs for the privacy scan.
@@ -66,7 +66,7 @@ func testModel() string { return os.Getenv(ollamatest.EnvModel) }
 
 // migrationSets are the migrations the gateway needs.
 func migrationSets() []pgdb.MigrationSet {
-	return []pgdb.MigrationSet{auth.Migrations, audit.Migrations, pgstore.Migrations}
+	return schema.Sets()
 }
 
 // startGateway migrates a fresh database, writes a configuration whose

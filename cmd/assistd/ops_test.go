@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/pgdb/pgtest"
 )
 
 func TestClientHangUpIsNotAHostFailure(t *testing.T) {
@@ -155,5 +157,32 @@ func TestTLSWhenConfigured(t *testing.T) {
 	resp.Body.Close()
 	if resp, err := http.Get(strings.Replace(g.URL, "https://", "http://", 1) + "/healthz"); err == nil && resp.StatusCode == 200 {
 		t.Fatal("plain HTTP was served although TLS is configured")
+	}
+}
+
+// TestRefusesUnmigratedDatabase: the gateway does not start on a database
+// whose schema is older than the binary, and says what to run; a running
+// gateway whose database falls behind (a restore of an older backup) is
+// reported not ready.
+func TestRefusesUnmigratedDatabase(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t) // nothing migrated
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("listen: 127.0.0.1:0\nhosts:\n%s\naudit:\n  enabled: false\n", hostYAML("h1", ollamaURL(t), 1))
+	if err := os.WriteFile(dir+"/assistd.yaml", []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	err := run(context.Background(), []string{"-config", dir + "/assistd.yaml"}, []string{"ASSIST_DATABASE_URL=" + dbURL}, io.Discard, &logs)
+	if err == nil || !strings.Contains(err.Error(), "assist migrate") || !strings.Contains(err.Error(), "pending migrations") {
+		t.Fatalf("run on an unmigrated database: %v", err)
+	}
+
+	g := startGateway(t, hostYAML("h1", ollamaURL(t), 1), "")
+	if _, err := g.DB.Exec(context.Background(), "DELETE FROM goose_retrieval WHERE version_id > 0"); err != nil {
+		t.Fatal(err)
+	}
+	resp := g.do(t, "", "GET", "/readyz", "")
+	if body := readAll(t, resp); resp.StatusCode != 503 || !strings.Contains(body, "retrieval 0 of") {
+		t.Fatalf("/readyz with a schema behind the binary: %d %s", resp.StatusCode, body)
 	}
 }

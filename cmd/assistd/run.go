@@ -8,8 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/soteai/gateway/cmd/internal/schema"
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/auth"
@@ -49,6 +53,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer db.Close()
+	if err := checkMigrations(ctx, db); err != nil {
+		return err
+	}
 
 	oc := ollama.NewClient(ollama.HTTPOptions{
 		DialTimeout:           cfg.Limits.UpstreamDialTimeout,
@@ -120,7 +127,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Risk:      riskDeps,
 		Rec:       rec,
 		Ready:     db.Ping,
-		Version:   version,
+		Migrations: func(ctx context.Context) string {
+			if err := checkMigrations(ctx, db); err != nil {
+				return assist.MessageOf(err)
+			}
+			return ""
+		},
+		Version: version,
 	}
 	if auditLog != nil {
 		deps.Audit = auditLog
@@ -172,4 +185,23 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// checkMigrations refuses to serve a database whose schema is older than
+// this binary: the operator runs `assist migrate` first (a newer schema,
+// left by the next release during a rolling upgrade, is served).
+func checkMigrations(ctx context.Context, db *pgxpool.Pool) error {
+	pending, err := pgdb.PendingMigrations(ctx, db, schema.Sets()...)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	names := make([]string, len(pending))
+	for i, p := range pending {
+		names[i] = p.String()
+	}
+	return assist.E(assist.KindUnavailable, "assistd.checkMigrations",
+		"the database has pending migrations ("+strings.Join(names, ", ")+"): run `assist migrate --config FILE` first")
 }

@@ -36,13 +36,18 @@ func healthz() echo.HandlerFunc {
 
 func readyz(d Deps) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		checks := map[string]string{"database": "ok", "hosts": "ok"}
+		checks := map[string]string{"database": "ok", "hosts": "ok", "migrations": "ok"}
 		ok := true
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
 		if d.Ready != nil {
-			ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-			defer cancel()
 			if err := d.Ready(ctx); err != nil {
 				checks["database"], ok = "unavailable", false
+			}
+		}
+		if d.Migrations != nil {
+			if msg := d.Migrations(ctx); msg != "" {
+				checks["migrations"], ok = msg, false
 			}
 		}
 		if !d.Pool.Ready() {

@@ -31,6 +31,9 @@ type Deps struct {
 	Log      *slog.Logger
 	// Ready reports whether the gateway can serve (database reachable).
 	Ready func(ctx context.Context) error
+	// Migrations names the database's pending migrations ("" when the
+	// schema is current), for /readyz.
+	Migrations func(ctx context.Context) string
 	// Version is the gateway's build version.
 	Version string
 	// Retrieval serves /v1/retrieval; nil leaves those routes out.
