@@ -210,6 +210,6 @@ func newRiskEvalCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "knowledge-base directory (default: the embedded one)")
-	cmd.Flags().StringVar(&cases, "cases", "evals/testdata/risk_cases.jsonl", "labelled cases (JSON Lines)")
+	cmd.Flags().StringVar(&cases, "cases", "evals/suite/builtin/data/risk_cases.jsonl", "labelled cases (JSON Lines)")
 	return cmd
 }

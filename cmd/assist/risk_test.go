@@ -37,7 +37,7 @@ func TestRiskCommands(t *testing.T) {
 	if _, err := run(`{"drugs":[{"atc":"nope"}]}`, "assess"); err == nil {
 		t.Error("assess accepted a malformed ATC code")
 	}
-	out, err = run("", "eval", "--cases", filepath.Join("..", "..", "evals", "testdata", "risk_cases.jsonl"))
+	out, err = run("", "eval", "--cases", filepath.Join("..", "..", "evals", "suite", "builtin", "data", "risk_cases.jsonl"))
 	if err != nil || !strings.Contains(out, "TOTAL") {
 		t.Fatalf("eval: %v\n%s", err, out)
 	}

@@ -10,14 +10,14 @@ import (
 )
 
 // TestLabelledCases runs the labelled medication lists in
-// evals/testdata/risk_cases.jsonl and reports precision and recall per
+// evals/suite/builtin/data/risk_cases.jsonl and reports precision and recall per
 // rule category.
 func TestLabelledCases(t *testing.T) {
 	kb, err := risk.DefaultKB()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases, err := evals.LoadFile(os.DirFS("../../evals/testdata"), "risk_cases.jsonl")
+	cases, err := evals.LoadFile(os.DirFS("../../evals/suite/builtin/data"), "risk_cases.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
