@@ -11,7 +11,6 @@ import (
 	"github.com/soteai/gateway/evals/runner"
 	"github.com/soteai/gateway/evals/suite"
 	"github.com/soteai/gateway/risk"
-	"github.com/soteai/gateway/risk/riskeval"
 )
 
 // TestRiskSuiteStored runs the built-in risk suite through the runner
@@ -45,7 +44,7 @@ func TestRiskSuiteStored(t *testing.T) {
 			cancel()
 		}
 	}
-	if _, err := r.Execute(cctx, run, cases, &riskeval.Executor{KB: kb}); assist.KindOf(err) != assist.KindCanceled {
+	if _, err := r.Execute(cctx, run, cases, &runner.RiskExecutor{KB: kb}); assist.KindOf(err) != assist.KindCanceled {
 		t.Fatalf("interrupted: %v", err)
 	}
 	partial, err := st.Results(ctx, run.ID)
@@ -64,7 +63,7 @@ func TestRiskSuiteStored(t *testing.T) {
 	if err != nil || !resumed || again.ID != run.ID {
 		t.Fatalf("resume: %v %v %s", err, resumed, again.ID)
 	}
-	sum, err := r.Execute(ctx, again, cases, &riskeval.Executor{KB: kb})
+	sum, err := r.Execute(ctx, again, cases, &runner.RiskExecutor{KB: kb})
 	if err != nil {
 		t.Fatal(err)
 	}

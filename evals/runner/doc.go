@@ -8,5 +8,6 @@
 //
 // Model calls go through a Generator (declared here, implemented by the
 // gateway's audited model call); results go to a Store (evals/pgstore).
-// The package imports evals, evals/suite and assist only.
+// The package imports evals, evals/suite, assist and, for the risk
+// suite's RiskExecutor, risk and risk/riskeval.
 package runner

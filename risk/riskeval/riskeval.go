@@ -1,19 +1,16 @@
 // Package riskeval runs labelled medication lists (evals dataset format,
 // task "risk_assess") through the risk engine and scores the flags per
 // rule category. The risk package's tests and the CLI ("assist risk eval")
-// use it; Executor runs the built-in "risk" suite. It imports risk,
-// evals, evals/runner and assist only.
+// use it (and evals/runner's RiskExecutor). It imports risk, evals and
+// assist only.
 package riskeval
 
 import (
-	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/evals"
-	"github.com/soteai/gateway/evals/runner"
 	"github.com/soteai/gateway/risk"
 )
 
@@ -81,59 +78,4 @@ func Run(kb *risk.KB, cases []evals.Case) (Report, error) {
 		}
 	}
 	return rep, nil
-}
-
-// Executor runs risk_assess cases for the evaluation runner
-// (evals/runner): each case's medication list is assessed by the rule
-// engine and its flags are scored against the expected rule ids
-// (precision, recall and F1 of the case's set of flags; 1 when both are
-// empty). No model is involved.
-type Executor struct {
-	KB *risk.KB
-}
-
-// Execute implements runner.Executor. A malformed case, or one expecting
-// a rule the knowledge base does not define, is an invalid-kind error.
-func (e *Executor) Execute(_ context.Context, c evals.Case) (runner.Outcome, error) {
-	const op = "riskeval.Execute"
-	var in risk.Input
-	var exp Expected
-	if err := c.DecodeInput(&in); err != nil {
-		return runner.Outcome{}, assist.E(assist.KindInvalid, op, err.Error())
-	}
-	if err := c.DecodeExpected(&exp); err != nil {
-		return runner.Outcome{}, assist.E(assist.KindInvalid, op, err.Error())
-	}
-	for _, id := range exp.Flags {
-		if _, ok := e.KB.Rule(id); !ok {
-			return runner.Outcome{}, assist.E(assist.KindInvalid, op, fmt.Sprintf("case %q expects rule %s, which the knowledge base does not define", c.ID, id))
-		}
-	}
-	res, err := risk.Assess(e.KB, in)
-	if err != nil {
-		return runner.Outcome{}, assist.E(assist.KindInvalid, op, fmt.Sprintf("case %q: %v", c.ID, err))
-	}
-	var got []string
-	for _, f := range res.Flags {
-		if !slices.Contains(got, f.RuleID) {
-			got = append(got, f.RuleID)
-		}
-	}
-	cnt := evals.CompareSets(exp.Flags, got)
-	var names []string
-	for _, d := range in.Drugs {
-		n := d.Name
-		if n == "" {
-			n = d.ATC
-		}
-		names = append(names, n)
-	}
-	input := strings.Join(names, "; ")
-	if p := in.Patient; p.Age != nil {
-		input = fmt.Sprintf("age %d; %s", *p.Age, input)
-	}
-	return runner.Outcome{
-		Input: input, Expected: strings.Join(exp.Flags, " "), Output: strings.Join(got, " "),
-		Scores: map[string]float64{"precision": cnt.Precision(), "recall": cnt.Recall(), "f1": cnt.F1()},
-	}, nil
 }
