@@ -1,0 +1,322 @@
+package pocketsphinx
+
+/*
+#cgo pkg-config: pocketsphinx sphinxbase
+#include <stdlib.h>
+#include <pocketsphinx.h>
+#include <err.h>
+
+// sote_ps_new makes a decoder; the variadic cmd_ln_init cannot be called
+// from Go directly.
+static ps_decoder_t *sote_ps_new(const char *hmm, const char *lm, const char *dict) {
+	err_set_logfp(NULL);
+	cmd_ln_t *c = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-lm", lm, "-dict", dict, NULL);
+	if (c == NULL) return NULL;
+	ps_decoder_t *ps = ps_init(c);
+	cmd_ln_free_r(c);
+	return ps;
+}
+
+static double sote_ps_exp(ps_decoder_t *ps, int32 logp) {
+	return logmath_exp(ps_get_logmath(ps), logp);
+}
+
+static int32 sote_seg_post(ps_seg_t *seg) {
+	int32 a, l, b;
+	return ps_seg_prob(seg, &a, &l, &b);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/speech"
+)
+
+// Version names the engine and model for the audit log.
+const Version = "pocketsphinx 5prealpha en-us"
+
+// DefaultModelDir is where Debian's pocketsphinx-en-us installs the model.
+const DefaultModelDir = "/usr/share/pocketsphinx/model/en-us"
+
+// frameTime is PocketSphinx's default frame shift (100 frames a second).
+const frameTime = 10 * time.Millisecond
+
+// Config locates the model and sizes the decoder pool.
+type Config struct {
+	// ModelDir holds en-us/ (acoustic model), en-us.lm.bin and
+	// cmudict-en-us.dict; DefaultModelDir when empty.
+	ModelDir string
+	// Decoders is how many utterances are decoded at once (each decoder
+	// holds its own copy of the model, ~25 MB); the CPU count when 0.
+	Decoders int
+	// MaxUtterance is the longest stretch decoded in one pass; longer audio
+	// is cut at pauses by the voice-activity detector first. 30s when 0.
+	MaxUtterance time.Duration
+}
+
+// Engine is a pool of PocketSphinx decoders. A decoder is not thread-safe,
+// so each Transcribe borrows one; callers beyond the pool wait (or give up
+// with their context). It is safe for concurrent use.
+type Engine struct {
+	cfg  Config
+	hmm  *C.char
+	lm   *C.char
+	dict *C.char
+
+	free chan *C.ps_decoder_t // idle decoders
+	slot chan struct{}        // a token per decoder that may exist
+
+	mu     sync.Mutex
+	all    []*C.ps_decoder_t
+	closed bool
+}
+
+var _ speech.Transcriber = (*Engine)(nil)
+
+// New loads one decoder now, so a missing or broken model is reported at
+// start-up (kind unavailable), and makes the rest on demand.
+func New(cfg Config) (*Engine, error) {
+	const op = "pocketsphinx.New"
+	if cfg.ModelDir == "" {
+		cfg.ModelDir = DefaultModelDir
+	}
+	if cfg.Decoders <= 0 {
+		cfg.Decoders = runtime.NumCPU()
+	}
+	if cfg.MaxUtterance <= 0 {
+		cfg.MaxUtterance = 30 * time.Second
+	}
+	paths := []string{filepath.Join(cfg.ModelDir, "en-us"), filepath.Join(cfg.ModelDir, "en-us.lm.bin"), filepath.Join(cfg.ModelDir, "cmudict-en-us.dict")}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, assist.E(assist.KindUnavailable, op, "the PocketSphinx English model is not installed (Debian package pocketsphinx-en-us)", err)
+		}
+	}
+	e := &Engine{
+		cfg: cfg, hmm: C.CString(paths[0]), lm: C.CString(paths[1]), dict: C.CString(paths[2]),
+		free: make(chan *C.ps_decoder_t, cfg.Decoders), slot: make(chan struct{}, cfg.Decoders),
+	}
+	for range cfg.Decoders {
+		e.slot <- struct{}{}
+	}
+	<-e.slot
+	ps, err := e.newDecoder()
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.free <- ps
+	return e, nil
+}
+
+func (e *Engine) newDecoder() (*C.ps_decoder_t, error) {
+	ps := C.sote_ps_new(e.hmm, e.lm, e.dict)
+	if ps == nil {
+		return nil, assist.E(assist.KindUnavailable, "pocketsphinx.New", "the PocketSphinx decoder could not load its model")
+	}
+	e.mu.Lock()
+	e.all = append(e.all, ps)
+	e.mu.Unlock()
+	return ps, nil
+}
+
+// Close frees the decoders. Transcriptions under way must have finished.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	for _, ps := range e.all {
+		C.ps_free(ps)
+	}
+	e.all = nil
+	C.free(unsafe.Pointer(e.hmm))
+	C.free(unsafe.Pointer(e.lm))
+	C.free(unsafe.Pointer(e.dict))
+	return nil
+}
+
+// acquire borrows an idle decoder, or makes one while the pool has room.
+func (e *Engine) acquire(ctx context.Context) (*C.ps_decoder_t, error) {
+	select {
+	case ps := <-e.free:
+		return ps, nil
+	default:
+	}
+	select {
+	case ps := <-e.free:
+		return ps, nil
+	case <-e.slot:
+		ps, err := e.newDecoder()
+		if err != nil {
+			e.slot <- struct{}{}
+			return nil, err
+		}
+		return ps, nil
+	case <-ctx.Done():
+		return nil, assist.E(assist.KindCanceled, "pocketsphinx.Transcribe", ctx.Err())
+	}
+}
+
+// Language checks that the engine serves lang (a BCP 47 tag; "" means
+// English is assumed): anything but English is kind invalid.
+func Language(lang string) error {
+	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(lang)), "-")
+	primary, _, _ = strings.Cut(primary, "_")
+	if primary == "" || primary == "en" || primary == "eng" || primary == "english" {
+		return nil
+	}
+	return assist.Errorf(assist.KindInvalid, "the CPU speech recogniser serves English only, not %q; configure a transcription host for other languages", lang)
+}
+
+// Transcribe recognises English speech. Audio at another rate than 16 kHz
+// is resampled first; audio longer than MaxUtterance is cut at pauses.
+func (e *Engine) Transcribe(ctx context.Context, a speech.Audio, lang string) (speech.Transcript, error) {
+	const op = "pocketsphinx.Transcribe"
+	if err := Language(lang); err != nil {
+		return speech.Transcript{}, err
+	}
+	if len(a.Samples) == 0 || a.SampleRate <= 0 {
+		return speech.Transcript{}, assist.E(assist.KindInvalid, op, "the audio is empty")
+	}
+	a, err := speech.Resample(a, speech.EngineSampleRate)
+	if err != nil {
+		return speech.Transcript{}, err
+	}
+	pieces := []speech.Utterance{{End: a.Duration(), Audio: a}}
+	if a.Duration() > e.cfg.MaxUtterance {
+		seg, err := speech.NewSegmenter(speech.VADConfig{MaxSegment: e.cfg.MaxUtterance})
+		if err != nil {
+			return speech.Transcript{}, err
+		}
+		pieces = append(seg.Write(a.Samples), seg.Flush()...)
+	}
+	ps, err := e.acquire(ctx)
+	if err != nil {
+		return speech.Transcript{}, err
+	}
+	defer func() { e.free <- ps }()
+	tr := speech.Transcript{Language: "en", Engine: Version}
+	var words []string
+	for _, p := range pieces {
+		segs, err := decode(ctx, ps, p.Audio.Samples)
+		if err != nil {
+			return speech.Transcript{}, err
+		}
+		for _, s := range segs {
+			s.Start += p.Start
+			s.End += p.Start
+			tr.Segments = append(tr.Segments, s)
+			words = append(words, s.Text)
+		}
+	}
+	tr.Text = strings.Join(words, " ")
+	return tr, nil
+}
+
+// decode runs one utterance through the decoder, a half second at a time
+// so a cancelled context stops it.
+func decode(ctx context.Context, ps *C.ps_decoder_t, samples []float32) ([]speech.Segment, error) {
+	const op = "pocketsphinx.Transcribe"
+	pcm := make([]C.int16, len(samples))
+	for i, s := range samples {
+		pcm[i] = C.int16(max(-32768, min(32767, s*32767)))
+	}
+	// Frame numbers count from the start of the stream: restart it so
+	// segment times are relative to this utterance.
+	if C.ps_start_stream(ps) < 0 || C.ps_start_utt(ps) < 0 {
+		return nil, assist.E(assist.KindInternal, op, errors.New("ps_start_utt failed"))
+	}
+	const chunk = speech.EngineSampleRate / 2
+	for i := 0; i < len(pcm); i += chunk {
+		if err := ctx.Err(); err != nil {
+			C.ps_end_utt(ps)
+			return nil, assist.E(assist.KindCanceled, op, err)
+		}
+		n := min(chunk, len(pcm)-i)
+		if C.ps_process_raw(ps, &pcm[i], C.size_t(n), 0, 0) < 0 {
+			C.ps_end_utt(ps)
+			return nil, assist.E(assist.KindInternal, op, fmt.Errorf("ps_process_raw failed at sample %d", i))
+		}
+	}
+	if C.ps_end_utt(ps) < 0 {
+		return nil, assist.E(assist.KindInternal, op, errors.New("ps_end_utt failed"))
+	}
+	return segments(ps), nil
+}
+
+// word is one recognised word with its posterior probability.
+type word struct {
+	text       string
+	start, end time.Duration
+	post       float64
+}
+
+// segments groups the words of the best hypothesis into segments, cut at
+// pauses of a third of a second or more; a segment's confidence is the
+// mean posterior probability of its words.
+func segments(ps *C.ps_decoder_t) []speech.Segment {
+	var ws []word
+	for it := C.ps_seg_iter(ps); it != nil; it = C.ps_seg_next(it) {
+		var sf, ef C.int
+		C.ps_seg_frames(it, &sf, &ef)
+		w := word{
+			text:  C.GoString(C.ps_seg_word(it)),
+			start: time.Duration(sf) * frameTime,
+			end:   time.Duration(ef+1) * frameTime,
+			post:  float64(C.sote_ps_exp(ps, C.sote_seg_post(it))),
+		}
+		ws = append(ws, w)
+	}
+	var out []speech.Segment
+	var cur []word
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		s := speech.Segment{Start: cur[0].start, End: cur[len(cur)-1].end}
+		texts := make([]string, len(cur))
+		var sum float64
+		for i, w := range cur {
+			texts[i] = w.text
+			sum += w.post
+		}
+		s.Text = strings.Join(texts, " ")
+		s.Confidence = min(1, max(0, sum/float64(len(cur))))
+		out = append(out, s)
+		cur = nil
+	}
+	for _, w := range ws {
+		if filler(w.text) {
+			if w.end-w.start >= 330*time.Millisecond {
+				flush()
+			}
+			continue
+		}
+		if i := strings.IndexByte(w.text, '('); i > 0 { // pronunciation variant "the(2)"
+			w.text = w.text[:i]
+		}
+		cur = append(cur, w)
+	}
+	flush()
+	return out
+}
+
+// filler reports the decoder's non-words: <s>, </s>, <sil>, [NOISE], ….
+func filler(w string) bool {
+	return w == "" || strings.HasPrefix(w, "<") || strings.HasPrefix(w, "[") || strings.HasPrefix(w, "+")
+}

@@ -1,0 +1,159 @@
+package pocketsphinx_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/evals"
+	"github.com/soteai/gateway/speech"
+	"github.com/soteai/gateway/speech/pocketsphinx"
+	"github.com/soteai/gateway/speech/speechtest"
+)
+
+// newEngine loads the real engine; a missing model fails under CI=true.
+func newEngine(t testing.TB, decoders int) *pocketsphinx.Engine {
+	t.Helper()
+	e, err := pocketsphinx.New(pocketsphinx.Config{Decoders: decoders})
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PocketSphinx: %v (CI=true: a missing engine fails the test)", err)
+		}
+		t.Skipf("PocketSphinx: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// norm lower-cases and drops punctuation, as for both sides of a WER.
+func norm(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	}), " ")
+}
+
+// TestTranscribeFliteWER recognises flite's clearly spoken sentences and
+// reports the word error rate; the guard is well below the 40% of a
+// useless recogniser.
+func TestTranscribeFliteWER(t *testing.T) {
+	e := newEngine(t, 2)
+	var refs, hyps []string
+	for _, s := range speechtest.Sentences {
+		a := speechtest.Flite(t, s)
+		tr, err := e.Transcribe(context.Background(), a, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%q -> %q (%d segments, engine %s)", s, tr.Text, len(tr.Segments), tr.Engine)
+		if tr.Engine != pocketsphinx.Version || tr.Language != "en" {
+			t.Fatalf("engine %q language %q", tr.Engine, tr.Language)
+		}
+		for _, sg := range tr.Segments {
+			if sg.Start < 0 || sg.End <= sg.Start || sg.End > a.Duration()+50*time.Millisecond || sg.Confidence < 0 || sg.Confidence > 1 {
+				t.Fatalf("segment %+v out of range for %s of audio", sg, a.Duration())
+			}
+		}
+		refs = append(refs, norm(s))
+		hyps = append(hyps, norm(tr.Text))
+	}
+	c, err := evals.WordErrors(refs, hyps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wer := c.ErrorRate()
+	t.Logf("WER %.1f%% over %d sentences (%+v)", 100*wer, len(refs), c)
+	if wer >= 0.25 {
+		t.Fatalf("WER %.1f%% on clearly spoken sentences, want below 25%%", 100*wer)
+	}
+}
+
+// Long audio is cut at pauses and the segment times follow the audio.
+func TestTranscribeLongAudioSegments(t *testing.T) {
+	e, err := pocketsphinx.New(pocketsphinx.Config{Decoders: 1, MaxUtterance: 4 * time.Second})
+	if err != nil {
+		newEngine(t, 1) // fails or skips with the reason
+		t.Fatal(err)
+	}
+	defer e.Close()
+	one, two := speechtest.Flite(t, speechtest.Sentences[0]), speechtest.Flite(t, speechtest.Sentences[1])
+	gap := speechtest.Silence(time.Second, speech.EngineSampleRate)
+	a := speechtest.Concat(gap, one, gap, two, gap)
+	tr, err := e.Transcribe(context.Background(), a, "en-US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%q %+v", tr.Text, tr.Segments)
+	if len(tr.Segments) < 2 {
+		t.Fatalf("got %d segments, want one per sentence at least", len(tr.Segments))
+	}
+	secondStart := speechtest.Concat(gap, one, gap).Duration()
+	last := tr.Segments[len(tr.Segments)-1]
+	if last.Start < secondStart-300*time.Millisecond || last.End > a.Duration() {
+		t.Fatalf("last segment %s..%s, want after %s", last.Start, last.End, secondStart)
+	}
+}
+
+func TestTranscribeErrors(t *testing.T) {
+	e := newEngine(t, 1)
+	ok := speechtest.Flite(t, "hello")
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		a    speech.Audio
+		lang string
+		kind assist.Kind
+	}{
+		{"finnish", context.Background(), ok, "fi", assist.KindInvalid},
+		{"arabic", context.Background(), ok, "ar-SA", assist.KindInvalid},
+		{"empty audio", context.Background(), speech.Audio{SampleRate: 16000}, "en", assist.KindInvalid},
+		{"canceled", canceled, ok, "en", assist.KindCanceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.Transcribe(tc.ctx, tc.a, tc.lang)
+			if assist.KindOf(err) != tc.kind {
+				t.Fatalf("got %v, want %s", err, tc.kind)
+			}
+			if tc.kind == assist.KindInvalid && assist.MessageOf(err) == "" {
+				t.Fatal("no message")
+			}
+		})
+	}
+	if err := pocketsphinx.Language("fi"); !strings.Contains(assist.MessageOf(err), "English only") {
+		t.Fatalf("message %q does not say why", assist.MessageOf(err))
+	}
+}
+
+// Concurrent callers share the pool; every one gets its own sentence back.
+func TestTranscribeConcurrent(t *testing.T) {
+	e := newEngine(t, 2)
+	audio := make([]speech.Audio, 4)
+	for i := range audio {
+		audio[i] = speechtest.Flite(t, speechtest.Sentences[i])
+	}
+	var wg sync.WaitGroup
+	got := make([]string, len(audio))
+	errs := make([]error, len(audio))
+	for i := range audio {
+		wg.Go(func() {
+			tr, err := e.Transcribe(context.Background(), audio[i], "en")
+			got[i], errs[i] = tr.Text, err
+		})
+	}
+	wg.Wait()
+	for i := range audio {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		c, _ := evals.WordErrors([]string{norm(speechtest.Sentences[i])}, []string{norm(got[i])})
+		if c.ErrorRate() > 0.5 {
+			t.Fatalf("caller %d got %q for %q", i, got[i], speechtest.Sentences[i])
+		}
+	}
+}
