@@ -102,7 +102,7 @@ func useCheck(u *Use, d *drugState, b *Basis) (tri, NoteReason) {
 		case !(d.dose.Daily.High > *u.DailyAbove):
 			return triNo, ""
 		}
-		b.Dose = &DoseBasis{Daily: *d.dose.Daily, Above: *u.DailyAbove}
+		b.Dose = &DoseBasis{Daily: *d.dose.Daily, Above: *u.DailyAbove, Read: d.dose.Read}
 	}
 	return triYes, ""
 }

@@ -119,6 +119,8 @@ type DoseBasis struct {
 	Daily DailyDose `json:"daily"`
 	// Above is the limit the daily dose exceeds (same unit).
 	Above float64 `json:"above"`
+	// Read is how the daily dose was read from the input.
+	Read string `json:"read,omitempty"`
 }
 
 // KidneyBasis is the kidney value a renal condition was tested against.
@@ -150,7 +152,19 @@ const (
 	NoteDoseNotUnderstood     NoteReason = "dose_not_understood"
 	NoteMissingDose           NoteReason = "missing_dose"
 	NoteMissingDuration       NoteReason = "missing_duration"
+	// NoteMedicationsNotProvided is added by adapters (CDS Hooks) when
+	// the caller did not send the current medication list.
+	NoteMedicationsNotProvided NoteReason = "current_medications_not_provided"
 )
+
+// MedicationsNotProvidedNote is the note an adapter adds when only draft
+// orders were sent, without the current medication list.
+func MedicationsNotProvidedNote() Note {
+	return Note{Reason: NoteMedicationsNotProvided, Message: Text{
+		EN: "Current medications not provided: the EHR did not send the medication list (prefetch medicationRequests/medicationStatements), so only the draft orders were assessed; interactions with current medicines are unknown.",
+		FI: "Nykyistä lääkitystä ei saatu: potilastietojärjestelmä ei lähettänyt lääkelistaa (prefetch medicationRequests/medicationStatements), joten vain luonnosmääräykset arvioitiin; yhteisvaikutuksia nykyisten lääkkeiden kanssa ei tiedetä.",
+	}}
+}
 
 // noteOrder is the display order of note reasons.
 var noteOrder = []NoteReason{

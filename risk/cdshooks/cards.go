@@ -6,15 +6,20 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/soteai/gateway/risk"
 	"github.com/soteai/gateway/risk/fhirin"
 )
 
 // Card types (CDS Hooks 2.0, "CDS Service Response").
 type (
-	// Response is the body of a service call response.
+	// Response is the body of a service call response. Extension
+	// carries ExtNotes: response-level notes such as
+	// "current_medications_not_provided".
 	Response struct {
-		Cards []Card `json:"cards"`
+		Cards     []Card         `json:"cards"`
+		Extension map[string]any `json:"extension,omitempty"`
 	}
 	// Card is one piece of guidance shown to the clinician.
 	Card struct {
@@ -25,6 +30,8 @@ type (
 		Source            Source       `json:"source"`
 		Suggestions       []Suggestion `json:"suggestions,omitempty"`
 		SelectionBehavior string       `json:"selectionBehavior,omitempty"`
+		// Extension carries ExtStableID, the card's deterministic id.
+		Extension map[string]any `json:"extension,omitempty"`
 	}
 	// Source is the card's provenance.
 	Source struct {
@@ -61,6 +68,15 @@ const (
 	IndicatorCritical = "critical"
 )
 
+// Extension keys. The card uuid is unique per response (CDS Hooks:
+// feedback names the card instance); ExtStableID is the same for the same
+// flag on the same medicines in every response, for linking feedback and
+// audit records across calls.
+const (
+	ExtStableID = "org.soteai.stable-id"
+	ExtNotes    = "org.soteai.notes"
+)
+
 // MaxSummary is the longest card summary produced: CDS Hooks asks for
 // fewer than 140 characters.
 const MaxSummary = 139
@@ -73,6 +89,18 @@ type CardOptions struct {
 	// too; by default a hook shows only what the orders being placed
 	// change, as clinicians see the rest at medication review.
 	AllFlags bool
+	// NewUUID makes card and suggestion uuids; nil means random (version
+	// 4) uuids. Tests inject a deterministic source.
+	NewUUID func() string
+
+	hookInstance string
+}
+
+func (o CardOptions) uuid() string {
+	if o.NewUUID != nil {
+		return o.NewUUID()
+	}
+	return uuid.NewString()
 }
 
 func (o CardOptions) lang() string {
@@ -105,6 +133,14 @@ func Cards(res risk.Result, skipped []fhirin.Skipped, opt CardOptions) Response 
 		}
 	}
 	cards := []Card{}
+	var resp Response
+	for _, n := range res.Notes {
+		if n.Reason == risk.NoteMedicationsNotProvided {
+			// First, so it is read before any card computed without the list.
+			cards = append(cards, medicationsMissingCard(res, n, lang))
+			resp.Extension = map[string]any{ExtNotes: []string{string(n.Reason)}}
+		}
+	}
 	for _, f := range res.Flags {
 		if !opt.AllFlags && !involvesNew(f, newIdx) {
 			continue
@@ -114,7 +150,33 @@ func Cards(res risk.Result, skipped []fhirin.Skipped, opt CardOptions) Response 
 	if c, ok := notesCard(res, skipped, newIdx, opt.AllFlags, lang); ok {
 		cards = append(cards, c)
 	}
-	return Response{Cards: cards}
+	// Unique uuids per response; the deterministic ids go to extensions.
+	for i := range cards {
+		stable := cards[i].UUID
+		cards[i].UUID = opt.uuid()
+		cards[i].Extension = map[string]any{ExtStableID: stable}
+		for j := range cards[i].Suggestions {
+			cards[i].Suggestions[j].UUID = opt.uuid()
+		}
+	}
+	resp.Cards = cards
+	return resp
+}
+
+// medicationsMissingCard says that the current medication list was not
+// sent, so only the draft orders were assessed.
+func medicationsMissingCard(res risk.Result, n risk.Note, lang string) Card {
+	summary := map[string]string{
+		"fi": "Nykyistä lääkitystä ei saatu: vain luonnosmääräykset arvioitiin",
+		"en": "Current medications not provided: only the draft orders were assessed",
+	}[lang]
+	return Card{
+		UUID:      stableUUID("notes", string(n.Reason)),
+		Summary:   summary,
+		Detail:    n.Message.In(lang) + "\n\n" + labels[lang]["kb"] + " " + res.KBVersion,
+		Indicator: IndicatorInfo,
+		Source:    Source{Label: "Medication risk rules " + res.KBVersion},
+	}
 }
 
 func involvesNew(f risk.Flag, newIdx map[int]bool) bool {
@@ -178,9 +240,11 @@ func flagCard(res risk.Result, f risk.Flag, lang string) Card {
 
 var labels = map[string]map[string]string{
 	"fi": {"why": "Miksi", "action": "Toimi näin", "mechanism": "Mekanismi (en)", "basis": "Peruste", "rule": "Sääntö", "kb": "tietokanta", "sources": "Lähteet", "severity": "Vakavuus",
-		"high": "suuri", "moderate": "kohtalainen", "low": "vähäinen", "age": "ikä", "years": "v", "acb": "ACB-pisteet", "count": "lääkkeitä", "falls": "kaatumisia", "conditions": "diagnoosit", "substituted": "CrCl ei saatavilla, käytetty eGFR:ää"},
+		"high": "suuri", "moderate": "kohtalainen", "low": "vähäinen", "age": "ikä", "years": "v", "acb": "ACB-pisteet", "count": "lääkkeitä", "falls": "kaatumisia", "conditions": "diagnoosit", "substituted": "CrCl ei saatavilla, käytetty eGFR:ää",
+		"daily": "vuorokausiannos", "day": "vrk", "duration": "käytön kesto", "days": "vrk", "prn": "tarvittaessa otettava"},
 	"en": {"why": "Why", "action": "What to do", "mechanism": "Mechanism", "basis": "Basis", "rule": "Rule", "kb": "knowledge base", "sources": "Sources", "severity": "Severity",
-		"high": "high", "moderate": "moderate", "low": "low", "age": "age", "years": "y", "acb": "ACB score", "count": "drugs", "falls": "history of falls", "conditions": "diagnoses", "substituted": "CrCl not available, eGFR used"},
+		"high": "high", "moderate": "moderate", "low": "low", "age": "age", "years": "y", "acb": "ACB score", "count": "drugs", "falls": "history of falls", "conditions": "diagnoses", "substituted": "CrCl not available, eGFR used",
+		"daily": "daily dose", "day": "day", "duration": "used for", "days": "days", "prn": "as needed"},
 }
 
 func detail(res risk.Result, f risk.Flag, lang string) string {
@@ -234,6 +298,19 @@ func basisText(res risk.Result, b risk.Basis, l map[string]string) string {
 	if b.Count > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s", b.Count, l["count"]))
 	}
+	if d := b.Dose; d != nil {
+		read := d.Daily.String()
+		if d.Read != "" {
+			read = d.Read
+		}
+		parts = append(parts, fmt.Sprintf("%s %s > %s %s/%s", l["daily"], read, strconv.FormatFloat(d.Above, 'f', -1, 64), d.Daily.Unit, l["day"]))
+	}
+	if b.DurationDays != nil {
+		parts = append(parts, fmt.Sprintf("%s %s %s", l["duration"], strconv.FormatFloat(*b.DurationDays, 'f', -1, 64), l["days"]))
+	}
+	if b.AsNeeded {
+		parts = append(parts, l["prn"])
+	}
 	return strings.Join(parts, "; ")
 }
 
@@ -242,7 +319,11 @@ func notesCard(res risk.Result, skipped []fhirin.Skipped, newIdx map[int]bool, a
 	var lines []string
 	var keys []string
 	for _, n := range res.Notes {
-		relevant := all || n.Reason == risk.NoteUnrecognisedDrug || n.Reason == risk.NoteNameATCMismatch
+		if n.Reason == risk.NoteMedicationsNotProvided {
+			continue // its own card
+		}
+		relevant := all || n.Reason == risk.NoteUnrecognisedDrug || n.Reason == risk.NoteNameATCMismatch ||
+			n.Reason == risk.NoteDoseNotUnderstood
 		var names []string
 		for _, i := range n.Drugs {
 			if newIdx[i] {

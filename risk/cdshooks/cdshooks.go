@@ -180,9 +180,117 @@ func (r *Request) Input(now time.Time) (fhirin.Parsed, error) {
 	return c.Result()
 }
 
+// Prefetch keys of the current medication list (see prefetchTemplates).
+var medicationPrefetchKeys = []string{"medicationRequests", "medicationStatements"}
+
+// MedicationsProvided reports whether the request carries the current
+// medication list: at least one medication prefetch key with a value
+// (an empty search result counts: the patient has no current medicines).
+func (r *Request) MedicationsProvided() bool {
+	for _, k := range medicationPrefetchKeys {
+		if v, ok := r.Prefetch[k]; ok {
+			if t := bytes.TrimSpace(v); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CheckPatient verifies that every Patient resource and every subject or
+// patient reference in the draft orders and prefetch names
+// context.patientId, so cards are never computed from another patient's
+// data. Errors are of kind invalid and name the prefetch key, not the ids.
+func (r *Request) CheckPatient() error {
+	const op = "cdshooks.CheckPatient"
+	want := r.Context.PatientID
+	check := func(where string, data json.RawMessage) error {
+		var probe struct {
+			resourceRef
+			Entry []struct {
+				Resource resourceRef `json:"resource"`
+			} `json:"entry"`
+		}
+		t := bytes.TrimSpace(data)
+		if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+			return nil
+		}
+		if err := json.Unmarshal(t, &probe); err != nil {
+			return nil // malformed values are reported by the resource parser
+		}
+		refs := []resourceRef{probe.resourceRef}
+		for _, e := range probe.Entry {
+			refs = append(refs, e.Resource)
+		}
+		for _, rr := range refs {
+			if !rr.about(want) {
+				return assist.E(assist.KindInvalid, op, where+": a resource belongs to a different patient than context.patientId")
+			}
+		}
+		return nil
+	}
+	if err := check("context.draftOrders", r.Context.DraftOrders); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(r.Prefetch))
+	for k := range r.Prefetch {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if len(k) > 64 {
+			return assist.E(assist.KindInvalid, op, "prefetch key too long")
+		}
+		if err := check("prefetch."+k, r.Prefetch[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resourceRef is the patient identity of one resource.
+type resourceRef struct {
+	ResourceType string `json:"resourceType"`
+	ID           string `json:"id"`
+	Subject      *struct {
+		Reference string `json:"reference"`
+	} `json:"subject"`
+	Patient *struct {
+		Reference string `json:"reference"`
+	} `json:"patient"`
+}
+
+// about reports whether the resource is about patient id (or names no
+// patient at all).
+func (rr resourceRef) about(id string) bool {
+	if rr.ResourceType == "Patient" && rr.ID != "" && rr.ID != id {
+		return false
+	}
+	for _, ref := range []*struct {
+		Reference string `json:"reference"`
+	}{rr.Subject, rr.Patient} {
+		if ref == nil {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(ref.Reference, "Patient/"); ok && rest != id && !strings.HasSuffix(ref.Reference, "/Patient/"+id) {
+			return false
+		}
+		if i := strings.LastIndex(ref.Reference, "/Patient/"); i >= 0 && ref.Reference[i+len("/Patient/"):] != id {
+			return false
+		}
+	}
+	return true
+}
+
 // Evaluate parses the request's resources, assesses them and renders
-// cards: the whole service call as a pure function.
+// cards: the whole service call as a pure function. A request whose
+// resources name another patient than context.patientId is refused; a
+// request without the current medication list is assessed on its draft
+// orders but says so, in a note on the result and an information card.
 func Evaluate(kb *risk.KB, r *Request, now time.Time, opt CardOptions) (Response, risk.Result, error) {
+	if err := r.CheckPatient(); err != nil {
+		return Response{}, risk.Result{}, err
+	}
 	p, err := r.Input(now)
 	if err != nil {
 		return Response{}, risk.Result{}, err
@@ -195,6 +303,10 @@ func Evaluate(kb *risk.KB, r *Request, now time.Time, opt CardOptions) (Response
 	if err != nil {
 		return Response{}, risk.Result{}, err
 	}
+	if !r.MedicationsProvided() {
+		res.Notes = append([]risk.Note{risk.MedicationsNotProvidedNote()}, res.Notes...)
+	}
+	opt.hookInstance = r.HookInstance
 	return Cards(res, p.Skipped, opt), res, nil
 }
 
@@ -202,7 +314,9 @@ func Evaluate(kb *risk.KB, r *Request, now time.Time, opt CardOptions) (Response
 var uuidNamespace = uuid.MustParse("8d0f6b52-3c1e-4f57-9a2b-6e4d1c7f0a93")
 
 // stableUUID derives an id from the given parts, so the same flag on the
-// same drugs always gets the same card uuid (useful for feedback).
+// same drugs always gets the same id. Cards carry it in their extension
+// (ExtStableID) for linking feedback across calls; their uuid is unique
+// per response.
 func stableUUID(parts ...string) string {
 	return uuid.NewSHA1(uuidNamespace, []byte(strings.Join(parts, "\x1f"))).String()
 }

@@ -3,6 +3,7 @@ package cdshooks
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,7 @@ func TestOrderSign(t *testing.T) {
 	}
 	for _, lang := range []string{"fi", "en"} {
 		t.Run(lang, func(t *testing.T) {
-			resp, res, err := Evaluate(kb, req, now, CardOptions{Lang: lang})
+			resp, res, err := Evaluate(kb, req, now, CardOptions{Lang: lang, NewUUID: counter()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,8 +95,8 @@ func TestOrderSign(t *testing.T) {
 			}
 			golden(t, "order_sign_response_"+lang+".golden.json", stableResponse(resp, kb.Version()))
 
-			// Deterministic, including uuids.
-			again, _, _ := Evaluate(kb, req, now, CardOptions{Lang: lang})
+			// Deterministic given the uuid source.
+			again, _, _ := Evaluate(kb, req, now, CardOptions{Lang: lang, NewUUID: counter()})
 			a, _ := json.Marshal(resp)
 			b, _ := json.Marshal(again)
 			if !bytes.Equal(a, b) {
@@ -225,6 +226,196 @@ func TestParseRequestErrors(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// counter returns a deterministic uuid source for goldens.
+func counter() func() string {
+	n := 0
+	return func() string {
+		n++
+		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
+	}
+}
+
+// TestCardUUIDs: card and suggestion uuids are unique within a response
+// and differ between responses; the deterministic id is kept in the
+// extension and is the same in every response for the same flag.
+func TestCardUUIDs(t *testing.T) {
+	kb := loadKB(t)
+	body, _ := os.ReadFile("testdata/order_sign_request.json")
+	req, err := ParseRequest(body, ServiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := Evaluate(kb, req, now, CardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := Evaluate(kb, req, now, CardOptions{})
+	seen := map[string]bool{}
+	for _, c := range a.Cards {
+		ids := []string{c.UUID}
+		for _, s := range c.Suggestions {
+			ids = append(ids, s.UUID)
+		}
+		for _, id := range ids {
+			if seen[id] {
+				t.Errorf("uuid %s used twice in one response", id)
+			}
+			seen[id] = true
+		}
+	}
+	if len(a.Cards) != len(b.Cards) || len(a.Cards) < 3 {
+		t.Fatalf("%d and %d cards", len(a.Cards), len(b.Cards))
+	}
+	for i := range a.Cards {
+		if a.Cards[i].UUID == b.Cards[i].UUID {
+			t.Errorf("card %d has the same uuid in two responses", i)
+		}
+		sa, sb := a.Cards[i].Extension[ExtStableID], b.Cards[i].Extension[ExtStableID]
+		if sa == nil || sa != sb {
+			t.Errorf("card %d stable ids %v and %v", i, sa, sb)
+		}
+	}
+}
+
+// TestMedicationsNotProvided: without the medication-list prefetch the
+// draft orders are still assessed, and the response says so first, in an
+// information card and a response-level note — never silently.
+func TestMedicationsNotProvided(t *testing.T) {
+	kb := loadKB(t)
+	body, _ := os.ReadFile("testdata/order_sign_request.json")
+	for _, variant := range []string{"absent", "null"} {
+		t.Run(variant, func(t *testing.T) {
+			var raw map[string]any
+			if err := json.Unmarshal(body, &raw); err != nil {
+				t.Fatal(err)
+			}
+			pf := raw["prefetch"].(map[string]any)
+			for _, k := range []string{"medicationRequests", "medicationStatements"} {
+				if variant == "absent" {
+					delete(pf, k)
+				} else {
+					pf[k] = nil
+				}
+			}
+			b, _ := json.Marshal(raw)
+			req, err := ParseRequest(b, ServiceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.MedicationsProvided() {
+				t.Fatal("MedicationsProvided = true")
+			}
+			resp, res, err := Evaluate(kb, req, now, CardOptions{Lang: "en", NewUUID: counter()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Cards) < 2 || resp.Cards[0].Indicator != IndicatorInfo || !strings.Contains(resp.Cards[0].Summary, "Current medications not provided") {
+				t.Fatalf("first card: %+v", resp.Cards)
+			}
+			if notes, _ := resp.Extension[ExtNotes].([]string); len(notes) != 1 || notes[0] != string(risk.NoteMedicationsNotProvided) {
+				t.Errorf("response extension: %v", resp.Extension)
+			}
+			if len(res.Notes) == 0 || res.Notes[0].Reason != risk.NoteMedicationsNotProvided {
+				t.Errorf("result notes: %+v", res.Notes)
+			}
+			// The drafts were still assessed: ibuprofen + tramadol cards.
+			if !strings.Contains(mustJSON(resp), "DDI-SERO-03") && !strings.Contains(mustJSON(resp), "PIM-NSAID-01") {
+				t.Errorf("draft orders not assessed: %s", mustJSON(resp))
+			}
+		})
+	}
+	// With the list (even an empty search result) there is no such card.
+	req, _ := ParseRequest(body, ServiceID)
+	if !req.MedicationsProvided() {
+		t.Fatal("MedicationsProvided = false for the full request")
+	}
+	resp, _, _ := Evaluate(kb, req, now, CardOptions{Lang: "en"})
+	if strings.Contains(mustJSON(resp), "not provided") || resp.Extension != nil {
+		t.Error("medications-not-provided card although the list was sent")
+	}
+}
+
+// TestPatientMismatch: resources about another patient than
+// context.patientId are refused.
+func TestPatientMismatch(t *testing.T) {
+	kb := loadKB(t)
+	body, _ := os.ReadFile("testdata/order_sign_request.json")
+	for _, tc := range []struct {
+		name   string
+		mutate func(raw map[string]any)
+		want   string
+	}{
+		{"context names another patient", func(raw map[string]any) {
+			raw["context"].(map[string]any)["patientId"] = "pat-2"
+		}, "context.draftOrders"},
+		{"prefetched Patient differs", func(raw map[string]any) {
+			raw["prefetch"].(map[string]any)["patient"].(map[string]any)["id"] = "pat-9"
+		}, "prefetch.patient"},
+		{"prefetched medication of another patient", func(raw map[string]any) {
+			pf := raw["prefetch"].(map[string]any)["medicationRequests"].(map[string]any)
+			e := pf["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
+			e["subject"] = map[string]any{"reference": "Patient/pat-9"}
+		}, "prefetch.medicationRequests"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var raw map[string]any
+			if err := json.Unmarshal(body, &raw); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(raw)
+			b, _ := json.Marshal(raw)
+			req, err := ParseRequest(b, ServiceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = Evaluate(kb, req, now, CardOptions{})
+			if assist.KindOf(err) != assist.KindInvalid || !strings.Contains(assist.MessageOf(err), tc.want) || strings.Contains(assist.MessageOf(err), "pat-9") {
+				t.Fatalf("err = %v, want invalid naming %s (and no ids)", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDoseCardsGolden: a draft metformin above its eGFR band and a
+// pregabalin within its band, with the current rivaroxaban at an AF dose
+// above the CrCl band: dose flags name the daily dose and the limit.
+func TestDoseCardsGolden(t *testing.T) {
+	kb := loadKB(t)
+	body, err := os.ReadFile("testdata/order_sign_dose_request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := ParseRequest(body, ServiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"fi", "en"} {
+		resp, res, err := Evaluate(kb, req, now, CardOptions{Lang: lang, NewUUID: counter(), AllFlags: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := strings.Join(func() []string {
+			var out []string
+			for _, f := range res.Flags {
+				out = append(out, f.RuleID)
+			}
+			return out
+		}(), ",")
+		for _, want := range []string{"REN-MET-02", "REN-RIV-02"} {
+			if !strings.Contains(ids, want) {
+				t.Errorf("%s: no %s flag: %s", lang, want, ids)
+			}
+		}
+		if strings.Contains(ids, "REN-PGB") {
+			t.Errorf("pregabalin within its band flagged: %s", ids)
+		}
+		for _, c := range resp.Cards {
+			checkCard(t, c)
+		}
+		golden(t, "order_sign_dose_response_"+lang+".golden.json", stableResponse(resp, kb.Version()))
+	}
+}
 
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
