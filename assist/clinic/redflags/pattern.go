@@ -7,11 +7,11 @@ import (
 )
 
 // maxGap is how many other words a "..." in a pattern may skip.
-const maxGap = 3
+const maxGap = 4
 
 // A pattern is a sequence of word elements, written as space-separated
 // words: "rintakip*" matches any word starting with "rintakip", "a|b"
-// either word, and "..." up to maxGap other words of the same sentence.
+// either word, and "..." up to maxGap other words of the same clause.
 // Words are lower case; a pattern never starts or ends with "...".
 type pattern struct {
 	src   string

@@ -86,7 +86,7 @@ var ruleCases = []ruleCase{
 	{"suicide/sv/plan", "Jag har samlat tabletter och tänker ta mitt liv.", []string{"RF-SUICIDE-01", "RF-SUICIDE-02"}},
 	{"suicide/sv/negated", "Inga självmordstankar.", nil},
 	{"suicide/en/thoughts", "Sometimes I think I'd be better off dead.", []string{"RF-SUICIDE-01"}},
-	{"suicide/en/attempt", "Last night I took all my pills.", []string{"RF-SUICIDE-02"}},
+	{"suicide/en/attempt", "Last night I took all my pills.", []string{"RF-SUICIDE-01", "RF-SUICIDE-02"}},
 	{"suicide/en/negated", "I don't want to die, I'm just exhausted.", nil},
 	{"suicide/en/hard negative", "This headache is killing me.", nil},
 
