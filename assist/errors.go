@@ -1,6 +1,7 @@
 package assist
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -164,4 +165,17 @@ func DefaultMessage(k Kind) string {
 		return "the request was canceled"
 	}
 	return "internal error"
+}
+
+// ContextError is the error for work stopped because ctx ended: timeout
+// (504) when its deadline passed — the gateway's own request_timeout or a
+// deadline set inside it — and canceled (499) when the client went away.
+// A timeout is never a cancellation: answers, metrics and audit records
+// tell them apart.
+func ContextError(op string, ctx context.Context) *Error {
+	err := ctx.Err()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return E(KindTimeout, op, "the request took longer than the gateway's time limit", err)
+	}
+	return E(KindCanceled, op, err)
 }

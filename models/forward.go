@@ -46,7 +46,10 @@ func (r *Response) Finish(err error) {
 	if r.cancel != nil {
 		r.cancel(nil)
 	}
-	failed := err != nil && !errors.Is(err, context.Canceled) && assist.KindOf(err) != assist.KindCanceled
+	// Neither the client going away nor the gateway's own deadline is the
+	// host's fault.
+	failed := err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		assist.KindOf(err) != assist.KindCanceled && assist.KindOf(err) != assist.KindTimeout
 	r.Lease.Release(failed)
 }
 
@@ -90,7 +93,7 @@ func (p *Pool) Forward(ctx context.Context, tr Transport, call Call) (*Response,
 		cancel(nil)
 		if ctx.Err() != nil {
 			lease.Release(false)
-			return nil, assist.E(assist.KindCanceled, op, ctx.Err())
+			return nil, assist.ContextError(op, ctx)
 		}
 		if errors.Is(context.Cause(actx), errFirstByte) {
 			err, missed = errFirstByte, true

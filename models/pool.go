@@ -505,7 +505,7 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 		return p.leaseLocked(g.h, model), nil
 	case <-ctx.Done():
 		p.abandon(w)
-		return nil, assist.E(assist.KindCanceled, op, ctx.Err())
+		return nil, assist.ContextError(op, ctx)
 	case <-timer.C:
 		p.abandon(w)
 		p.mu.Lock()

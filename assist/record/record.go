@@ -3,7 +3,6 @@ package record
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"hash"
 	"io"
 	"log/slog"
@@ -102,8 +101,8 @@ func (r *Recorder) Commit(ctx context.Context, e Entry) (int64, error) {
 	}
 	if err != nil {
 		r.d.Logger.Error("audit append failed", "request_id", ev.RequestID, "kind", string(ev.Kind), "err", err)
-		if errors.Is(err, context.Canceled) {
-			return 0, assist.E(assist.KindCanceled, "record.Commit", err)
+		if ctx.Err() != nil {
+			return 0, assist.ContextError("record.Commit", ctx)
 		}
 		return 0, assist.E(assist.KindUnavailable, "record.Commit", "the audit log is unavailable; nothing is served unrecorded", err, 5)
 	}

@@ -113,7 +113,7 @@ func (r *Relay) whole(ctx context.Context, resp *models.Response, rec record.Ent
 	if err != nil {
 		resp.Finish(err)
 		if ctx.Err() != nil {
-			return res, assist.E(assist.KindCanceled, "relay.whole", ctx.Err())
+			return res, assist.ContextError("relay.whole", ctx)
 		}
 		return res, assist.E(assist.KindUpstream, "relay.whole", "the model host failed before its answer was complete", err)
 	}
@@ -186,7 +186,7 @@ func (r *Relay) stream(ctx context.Context, c Call, resp *models.Response, rec r
 				_, _ = out.Write(chunk)
 			}
 			if ctx.Err() != nil {
-				streamErr = assist.E(assist.KindCanceled, "relay.stream", "the client went away", rerr)
+				streamErr = assist.ContextError("relay.stream", ctx)
 			} else {
 				streamErr = assist.E(assist.KindUpstream, "relay.stream", "the model host failed mid-stream; the output is incomplete", rerr)
 			}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/soteai/gateway/assist"
@@ -56,4 +58,54 @@ func TestPriorityCeiling(t *testing.T) {
 			t.Fatalf("audit attrs %v: want the class used and the one requested", rec.Attrs)
 		}
 	})
+}
+
+// A request cut by the gateway's own request_timeout is a timeout (504,
+// kind timeout) in the answer, the metrics and the audit record, not a
+// client cancellation (499).
+func TestRequestTimeoutIsATimeout(t *testing.T) {
+	ay := auditYAML(t)
+	g := startGateway(t, hostYAML("h", ollamaURL(t), 2), ay+"limits:\n  request_timeout: 700ms\n")
+	long := func(stream bool) string {
+		return fmt.Sprintf(`{"model":%q,"prompt":%q,"stream":%v,"options":{"num_predict":20000,"num_ctx":32768}}`,
+			testModel(), promptMarker, stream)
+	}
+	resp := g.do(t, assist.RoleClinician, "POST", "/api/generate", long(false))
+	out := readAll(t, resp)
+	var e struct{ Kind, Error string }
+	_ = json.Unmarshal([]byte(out), &e)
+	if resp.StatusCode != http.StatusGatewayTimeout || e.Kind != string(assist.KindTimeout) {
+		t.Fatalf("whole answer past request_timeout: %d %s, want 504 timeout", resp.StatusCode, out)
+	}
+
+	resp = g.do(t, assist.RoleClinician, "POST", "/api/generate", long(true))
+	out = readAll(t, resp)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if resp.StatusCode != http.StatusOK || !strings.Contains(last, `"kind":"timeout"`) {
+		t.Fatalf("stream past request_timeout: %d, last line %.200s, want an in-band timeout", resp.StatusCode, last)
+	}
+	var kind, outcome string
+	if err := g.DB.QueryRow(context.Background(), `SELECT coalesce(error_kind, ''), outcome FROM audit_records
+		WHERE kind = 'ai.stream.end' ORDER BY seq DESC LIMIT 1`).Scan(&kind, &outcome); err != nil {
+		t.Fatal(err)
+	}
+	if kind != string(assist.KindTimeout) || outcome != "error" {
+		t.Fatalf("stream end record: error kind %q outcome %q, want timeout/error", kind, outcome)
+	}
+	metrics := readAll(t, g.do(t, "", "GET", "/metrics", ""))
+	if !strings.Contains(metrics, `assist_http_requests_total{code="504",method="POST",route="/api/generate"} 1`) ||
+		strings.Contains(metrics, `code="499"`) {
+		t.Fatalf("metrics should count the whole answer as 504 and nothing as 499:\n%s", grepLines(metrics, "assist_http_requests_total"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -126,7 +126,7 @@ func (s *Service) GenerateStream(ctx context.Context, p GenerateParams, emit fun
 			if err == io.EOF {
 				err = assist.E(assist.KindUpstream, op, "the model host ended the stream without finishing")
 			} else if ctx.Err() != nil {
-				err = assist.E(assist.KindCanceled, op, ctx.Err())
+				err = assist.ContextError(op, ctx)
 			} else {
 				err = assist.E(assist.KindUpstream, op, "the model host failed mid-stream", err)
 			}
