@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/soteai/gateway/assist"
@@ -45,6 +46,10 @@ type Relay struct {
 	Rec       *record.Recorder
 	Observe   Observer
 	Log       *slog.Logger
+	// MaxAnswerBytes bounds a non-streaming answer, which is buffered to
+	// be recorded before release; 0 means 32 MiB. A larger answer is a
+	// 502 and a record of the refusal, never unbounded memory.
+	MaxAnswerBytes int64
 }
 
 // Call is one client request.
@@ -107,9 +112,27 @@ func (r *Relay) Do(ctx context.Context, c Call, w Sink) (Result, error) {
 
 // whole buffers a non-streaming answer, records it, then releases it.
 func (r *Relay) whole(ctx context.Context, resp *models.Response, rec record.Entry, res Result, start time.Time, w Sink, audited bool) (Result, error) {
+	limit := r.MaxAnswerBytes
+	if limit <= 0 {
+		limit = 32 << 20
+	}
 	var buf bytes.Buffer
 	buf.Write(resp.First)
-	_, err := io.Copy(&buf, resp.Body)
+	_, err := io.Copy(&buf, io.LimitReader(resp.Body, limit+1-int64(len(resp.First))))
+	if err == nil && int64(buf.Len()) > limit {
+		// Not the host's failure as such: it answered, too much.
+		resp.Finish(nil)
+		cause := assist.E(assist.KindUpstream, "relay.whole",
+			"the model host's answer is larger than the gateway's limit of "+strconv.FormatInt(limit, 10)+" bytes; nothing was released")
+		rec.Kind = audit.KindAIOutput
+		rec.Latency = time.Since(start)
+		rec.Attrs = maps.Clone(rec.Attrs)
+		if rec.Attrs == nil {
+			rec.Attrs = map[string]string{}
+		}
+		rec.Attrs["refused"] = "answer_too_large"
+		return res, r.Rec.Refuse(ctx, rec, cause)
+	}
 	if err != nil {
 		resp.Finish(err)
 		if ctx.Err() != nil {

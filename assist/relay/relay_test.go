@@ -88,6 +88,7 @@ func TestRelay(t *testing.T) {
 		wantKinds  string
 		wantBody   string // prefix of what the client receives
 		wantInBand string
+		maxAnswer  int64
 	}{
 		{name: "whole answer recorded before release", body: strings.NewReader(ndjson),
 			wantKinds: "ai.output", wantBody: ndjson},
@@ -99,13 +100,17 @@ func TestRelay(t *testing.T) {
 			wantErr: assist.KindUnavailable, wantBody: ""},
 		{name: "stream whose end cannot be recorded ends with an error", stream: true, body: strings.NewReader(ndjson), failOn: "ai.stream.end",
 			wantErr: assist.KindUnavailable, wantKinds: "ai.stream.start", wantBody: ndjson, wantInBand: `"kind":"unavailable"`},
+		{name: "oversize whole answer refused and recorded", body: strings.NewReader(ndjson), maxAnswer: 40,
+			wantErr: assist.KindUpstream, wantKinds: "ai.output", wantBody: ""},
+		{name: "whole answer at the limit released", body: strings.NewReader(ndjson), maxAnswer: int64(len(ndjson)),
+			wantKinds: "ai.output", wantBody: ndjson},
 		{name: "host failing mid-stream", stream: true, body: &brokenReader{strings.NewReader(ndjson[:20])},
 			wantErr: assist.KindUpstream, wantKinds: "ai.stream.start,ai.stream.end", wantBody: ndjson[:20], wantInBand: `"kind":"upstream"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			rec := &recorder{failOn: tc.failOn, written: func() int { return w.Body.Len() }}
-			r := &Relay{Pool: newFakePool(t, tc.body), Rec: record.New(record.Deps{Log: rec})}
+			r := &Relay{Pool: newFakePool(t, tc.body), Rec: record.New(record.Deps{Log: rec}), MaxAnswerBytes: tc.maxAnswer}
 			_, err := r.Do(context.Background(), Call{Call: models.Call{Model: "m", Body: []byte(`{"model":"m"}`)},
 				Stream: tc.stream, Task: assist.TaskChat, StreamError: inBand}, w)
 			if assist.KindOf(err) != tc.wantErr {
@@ -134,7 +139,10 @@ func TestRelay(t *testing.T) {
 						t.Errorf("end record: hash of released bytes or link wrong: %+v", r)
 					}
 				}
-				if r.Kind == "ai.output" && (r.InputTokens != 3 || r.OutputTokens != 2 || r.ModelDigest != "d1") {
+				if r.Kind == "ai.output" && tc.wantErr != "" && (r.Outcome != audit.OutcomeError || r.Attrs["refused"] != "answer_too_large") {
+					t.Errorf("refusal record: %+v", r)
+				}
+				if r.Kind == "ai.output" && tc.wantErr == "" && (r.InputTokens != 3 || r.OutputTokens != 2 || r.ModelDigest != "d1") {
 					t.Errorf("output record: %+v", r)
 				}
 			}

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/soteai/gateway/assist"
 )
@@ -108,4 +112,34 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A request body that stalls ends with a clear error within
+// body_read_timeout instead of holding its handler until the client gives up.
+func TestStalledBodyTimesOut(t *testing.T) {
+	g := startGateway(t, hostYAML("h", ollamaURL(t), 2), "limits:\n  body_read_timeout: 500ms\n")
+	u, _ := url.Parse(g.URL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/generate HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"model\":",
+		u.Host, g.Tokens[assist.RoleClinician])
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	out := readAll(t, resp)
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(out, `"kind":"timeout"`) || !strings.Contains(out, "request body") {
+		t.Fatalf("stalled body: %d %s, want 504 timeout naming the request body", resp.StatusCode, out)
+	}
+	// A streamed answer that lasts longer than the body deadline is not cut.
+	body := fmt.Sprintf(`{"model":%q,"prompt":%q,"options":{"num_predict":1500}}`, testModel(), promptMarker)
+	resp = g.do(t, assist.RoleClinician, "POST", "/api/generate", body)
+	out = readAll(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(out, `"done":true`) {
+		t.Fatalf("long stream after the body arrived: %d %.200s", resp.StatusCode, out[max(0, len(out)-200):])
+	}
 }

@@ -89,7 +89,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	rec := record.New(recDeps)
 
-	rl := &relay.Relay{Pool: pool, Transport: oc, Rec: rec, Observe: m, Log: log}
+	rl := &relay.Relay{Pool: pool, Transport: oc, Rec: rec, Observe: m, Log: log, MaxAnswerBytes: cfg.Limits.MaxAnswerBytes}
 	rs, err := retrieval.New(retrieval.Config{
 		Store:        pgstore.New(db),
 		Embedder:     svc,
@@ -141,6 +141,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	opts := httpapi.Options{
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
 		RequestTimeout:    cfg.Limits.RequestTimeout,
+		BodyReadTimeout:   cfg.Limits.BodyReadTimeout,
 		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
 		IdleTimeout:       cfg.Limits.IdleTimeout,
 	}

@@ -74,8 +74,12 @@ func (c *Config) TaskModels() record.Configured {
 
 // Limits bound what one request may cost.
 type Limits struct {
-	MaxBodyBytes          int64         `yaml:"max_body_bytes" env:"MAX_BODY_BYTES"`
-	RequestTimeout        time.Duration `yaml:"request_timeout" env:"REQUEST_TIMEOUT"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes" env:"MAX_BODY_BYTES"`
+	RequestTimeout  time.Duration `yaml:"request_timeout" env:"REQUEST_TIMEOUT"`
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout" env:"BODY_READ_TIMEOUT"`
+	// MaxAnswerBytes bounds a non-streaming model answer the gateway
+	// buffers to record it before release.
+	MaxAnswerBytes        int64         `yaml:"max_answer_bytes" env:"MAX_ANSWER_BYTES"`
 	ReadHeaderTimeout     time.Duration `yaml:"read_header_timeout" env:"READ_HEADER_TIMEOUT"`
 	IdleTimeout           time.Duration `yaml:"idle_timeout" env:"IDLE_TIMEOUT"`
 	ShutdownTimeout       time.Duration `yaml:"shutdown_timeout" env:"SHUTDOWN_TIMEOUT"`
@@ -169,6 +173,8 @@ func Default() Config {
 		Limits: Limits{
 			MaxBodyBytes:          8 << 20,
 			RequestTimeout:        10 * time.Minute,
+			BodyReadTimeout:       30 * time.Second,
+			MaxAnswerBytes:        32 << 20,
 			ReadHeaderTimeout:     10 * time.Second,
 			IdleTimeout:           2 * time.Minute,
 			ShutdownTimeout:       30 * time.Second,
@@ -297,9 +303,13 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxBodyBytes <= 0 {
 		return bad("limits.max_body_bytes", "must be positive")
 	}
+	if c.Limits.MaxAnswerBytes <= 0 {
+		return bad("limits.max_answer_bytes", "must be positive")
+	}
 	for key, d := range map[string]time.Duration{
 		"limits.request_timeout": c.Limits.RequestTimeout, "limits.read_header_timeout": c.Limits.ReadHeaderTimeout,
-		"limits.shutdown_timeout": c.Limits.ShutdownTimeout, "health.interval": c.Health.Interval,
+		"limits.body_read_timeout": c.Limits.BodyReadTimeout,
+		"limits.shutdown_timeout":  c.Limits.ShutdownTimeout, "health.interval": c.Health.Interval,
 		"health.probe_timeout": c.Health.ProbeTimeout, "health.breaker_cooldown": c.Health.BreakerCooldown,
 		"queues.realtime.timeout": c.Queues.Realtime.Timeout, "queues.interactive.timeout": c.Queues.Interactive.Timeout,
 		"queues.batch.timeout": c.Queues.Batch.Timeout, "health.work_probe_timeout": c.Health.WorkProbeTimeout,

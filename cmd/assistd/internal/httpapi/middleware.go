@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -122,10 +123,43 @@ func actorOf(c echo.Context) assist.Actor {
 	return a
 }
 
-// readBody reads the request body up to limit bytes.
+// bodyReadDeadline gives a request's body d to arrive: the connection's
+// read deadline is set when the request starts and cleared once the body
+// has been read (readBody), so a stalled upload ends with a clear error
+// instead of holding a handler, while long streamed answers are not cut.
+func bodyReadDeadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.Body == nil || r.Body == http.NoBody {
+				return next(c)
+			}
+			rc := http.NewResponseController(c.Response().Writer)
+			if rc.SetReadDeadline(time.Now().Add(d)) == nil {
+				c.Set(bodyDeadlineKey, d)
+			}
+			return next(c)
+		}
+	}
+}
+
+const bodyDeadlineKey = "assist.bodyDeadline"
+
+// readBody reads the request body up to limit bytes, within the body read
+// deadline.
 func readBody(c echo.Context, limit int64) ([]byte, error) {
 	r := http.MaxBytesReader(c.Response(), c.Request().Body, limit)
 	b, err := io.ReadAll(r)
+	if d, ok := c.Get(bodyDeadlineKey).(time.Duration); ok {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The rest of the body will not be waited for: close the
+			// connection after the answer (the deadline stays passed).
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+			c.Set(bodyDeadlineKey, nil)
+			return nil, assist.Errorf(assist.KindTimeout, "the request body did not arrive within %s", d)
+		}
+		_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -22,6 +22,9 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	if o.RequestTimeout > 0 {
 		e.Use(requestTimeout(o.RequestTimeout))
 	}
+	if o.BodyReadTimeout > 0 {
+		e.Use(bodyReadDeadline(o.BodyReadTimeout))
+	}
 
 	// Anonymous: probes and metrics only.
 	e.GET("/healthz", healthz())

@@ -52,8 +52,11 @@ type Deps struct {
 
 // Options are the HTTP server's limits.
 type Options struct {
-	MaxBodyBytes      int64
-	RequestTimeout    time.Duration
+	MaxBodyBytes   int64
+	RequestTimeout time.Duration
+	// BodyReadTimeout bounds reading a request body (a slow or stalled
+	// upload); 0 leaves it unbounded.
+	BodyReadTimeout   time.Duration
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 }
