@@ -10,13 +10,20 @@ package pgtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/soteai/gateway/assist/pgdb"
@@ -35,12 +42,15 @@ func URL(t testing.TB) string {
 	return u
 }
 
-// NewDatabase creates an empty database, applies
-// the given migration sets and returns its URL; it is dropped at cleanup.
+// NewDatabase creates a database with the given migration sets applied
+// and returns its URL; it is dropped at cleanup. The sets are migrated
+// once into a template database (shared by every test process of the
+// cluster, keyed by the migration files' content) and each test gets a
+// copy of it, which is much faster than migrating per test.
 func NewDatabase(t testing.TB, sets ...pgdb.MigrationSet) string {
 	t.Helper()
 	base := URL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -50,7 +60,15 @@ func NewDatabase(t testing.TB, sets ...pgdb.MigrationSet) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	create := "CREATE DATABASE " + name
+	if len(sets) > 0 {
+		tmpl, err := template(ctx, admin, base, sets)
+		if err != nil {
+			t.Fatalf("pgtest: template database: %v", err)
+		}
+		create += " TEMPLATE " + tmpl
+	}
+	if err := createDatabase(ctx, admin, create); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -61,16 +79,104 @@ func NewDatabase(t testing.TB, sets ...pgdb.MigrationSet) string {
 		defer c.Close(context.Background())
 		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
+	return withDatabase(t, base, name)
+}
+
+func withDatabase(t testing.TB, base, name string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("pgtest: parse URL: %v", err)
 	}
 	u.Path = "/" + name
-	dbURL := u.String()
-	if err := pgdb.Migrate(ctx, dbURL, sets...); err != nil {
-		t.Fatalf("pgtest: migrate: %v", err)
+	return u.String()
+}
+
+// createDatabase runs a CREATE DATABASE, retrying while its template is
+// still being accessed (another test copying it at the same moment, or
+// the migration's connections not yet gone).
+func createDatabase(ctx context.Context, admin *pgx.Conn, stmt string) error {
+	for {
+		_, err := admin.Exec(ctx, stmt)
+		var pe *pgconn.PgError
+		if err == nil || !errors.As(err, &pe) || pe.Code != "55006" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return dbURL
+}
+
+var templates sync.Map // key -> template database name, per process
+
+// template returns the name of a database with sets migrated, creating it
+// once per cluster under an advisory lock.
+func template(ctx context.Context, admin *pgx.Conn, base string, sets []pgdb.MigrationSet) (string, error) {
+	key, err := setsKey(sets)
+	if err != nil {
+		return "", err
+	}
+	name := "tmpl_" + key[:16]
+	if _, ok := templates.Load(name); ok {
+		return name, nil
+	}
+	lock := int64(binary.BigEndian.Uint64([]byte(key[:8])))
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock($1)", lock); err != nil {
+		return "", err
+	}
+	defer func() { _, _ = admin.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", lock) }()
+	var exists bool
+	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		build := name + "_build"
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+build+" WITH (FORCE)")
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+build); err != nil {
+			return "", err
+		}
+		u, err := url.Parse(base)
+		if err != nil {
+			return "", err
+		}
+		u.Path = "/" + build
+		if err := pgdb.Migrate(ctx, u.String(), sets...); err != nil {
+			return "", fmt.Errorf("migrate: %w", err)
+		}
+		// Renamed only when complete, so a crash never leaves a half
+		// migrated template behind.
+		if err := createDatabase(ctx, admin, "ALTER DATABASE "+build+" RENAME TO "+name); err != nil {
+			return "", err
+		}
+	}
+	templates.Store(name, true)
+	return name, nil
+}
+
+// setsKey hashes the names and migration files of sets, in order.
+func setsKey(sets []pgdb.MigrationSet) (string, error) {
+	h := sha256.New()
+	for _, s := range sets {
+		fmt.Fprintf(h, "set %s\n", s.Name)
+		err := fs.WalkDir(s.FS, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(s.FS, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "file %s %d\n", p, len(b))
+			h.Write(b)
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // NewPool is NewDatabase plus an open pool, closed at cleanup.
