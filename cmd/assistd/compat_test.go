@@ -38,6 +38,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestOllamaGoClientStreamsAndEmbeds(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, hostYAML("h1", ollamaURL(t), 4), "")
 	u, _ := url.Parse(g.URL)
 	cl := api.NewClient(u, &http.Client{Transport: bearer{g.Tokens[assist.RoleClinician], http.DefaultTransport}})
@@ -80,6 +81,7 @@ func TestOllamaGoClientStreamsAndEmbeds(t *testing.T) {
 }
 
 func TestOpenAISDKStreamsAndEmbeds(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, hostYAML("h1", ollamaURL(t), 4), "")
 	cl := openai.NewClient(option.WithBaseURL(g.URL+"/v1/"), option.WithAPIKey(g.Tokens[assist.RoleService]), option.WithMaxRetries(0))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -163,6 +165,7 @@ func writeOllamaKey(t *testing.T, home string) string {
 }
 
 func TestOllamaCLIWithKeys(t *testing.T) {
+	t.Parallel()
 	bin := ollamatest.Bin(t)
 	g := startGateway(t, hostYAML("h1", ollamaURL(t), 4), "")
 	registered, unregistered := t.TempDir(), t.TempDir()
@@ -218,6 +221,7 @@ func TestOllamaCLIWithKeys(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, hostYAML("h1", ollamaURL(t), 4), "limits:\n  max_body_bytes: 4096\n")
 	model := testModel()
 	big := `{"model":"` + model + `","prompt":"` + strings.Repeat("a", 5000) + `"}`

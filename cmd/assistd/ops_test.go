@@ -144,6 +144,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 }
 
 func TestTLSWhenConfigured(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, pool := selfSigned(t)
 	g := startGateway(t, hostYAML("h1", ollamaURL(t), 2), fmt.Sprintf("tls:\n  cert_file: %s\n  key_file: %s\n", certFile, keyFile))
 	if !strings.HasPrefix(g.URL, "https://") {
@@ -165,6 +166,7 @@ func TestTLSWhenConfigured(t *testing.T) {
 // gateway whose database falls behind (a restore of an older backup) is
 // reported not ready.
 func TestRefusesUnmigratedDatabase(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewDatabase(t) // nothing migrated
 	dir := t.TempDir()
 	cfg := fmt.Sprintf("listen: 127.0.0.1:0\nhosts:\n%s\naudit:\n  enabled: false\n", hostYAML("h1", ollamaURL(t), 1))

@@ -12,6 +12,7 @@ import (
 // TestPagesHome signs in on the gateway's home page in a real browser, the
 // way every page starts, and checks the pages' security headers.
 func TestPagesHome(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, hostYAML("a", ollamaURL(t), 2), "")
 
 	resp := g.do(t, "", "GET", "/ui/home/", "")

@@ -96,6 +96,7 @@ func streamChat(ctx context.Context, g *gateway, numPredict int) outcome {
 }
 
 func TestFailoverWhenAHostStops(t *testing.T) {
+	t.Parallel()
 	s1 := ollamatest.Start(t)
 	s2 := ollamatest.Start(t)
 	g := startGateway(t, hostYAML("s1", s1.URL, 4)+hostYAML("s2", s2.URL, 4),

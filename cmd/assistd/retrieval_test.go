@@ -17,6 +17,7 @@ import (
 // a clinician, with embeddings from the real Ollama through the host pool;
 // every search and document change is in the verified audit log.
 func TestRetrievalThroughGateway(t *testing.T) {
+	t.Parallel()
 	ay := auditYAML(t)
 	g := startGateway(t, hostYAML("h1", ollamaURL(t), 4), ay+"models:\n  embedding: "+testModel()+"\n")
 	ctx := context.Background()

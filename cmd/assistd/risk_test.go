@@ -15,6 +15,7 @@ import (
 // order-sign call through the running gateway, each audited with the
 // knowledge-base version; the AI summary runs on the real Ollama.
 func TestRiskThroughGateway(t *testing.T) {
+	t.Parallel()
 	ay := auditYAML(t)
 	g := startGateway(t, hostYAML("h1", ollamaURL(t), 2), ay+"models:\n  chat: "+testModel()+"\n")
 	ctx := context.Background()
