@@ -48,6 +48,8 @@ var rules = []rule{
 	{"risk/...", []string{"assist"}},
 	{"models/...", []string{"assist", "assist/pgdb/..."}},
 	{"retrieval/...", []string{"assist", "assist/pgdb/..."}},
+	// The upstream recogniser shares the LLM hosts' pool machinery.
+	{"speech/openaistt", []string{"assist", "speech", "models"}},
 	{"speech/...", []string{"assist"}},
 	{"evals/...", append([]string{"assist", "assist/pgdb/..."}, domains...)},
 	// Programs and their adapters may import everything but each other's
