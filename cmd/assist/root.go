@@ -75,7 +75,7 @@ func newRootCmd(environ []string) *cobra.Command {
 	root.PersistentFlags().StringVar(&e.databaseURL, "database-url", "", "PostgreSQL URL (default: ASSIST_DATABASE_URL or the configuration's database.url)")
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stderr)
-	root.AddCommand(newMigrateCmd(e), newTokensCmd(e), newDocsCmd(e, e.openRetrieval), newRiskCmd(), newAuditCmd(e))
+	root.AddCommand(newMigrateCmd(e), newTokensCmd(e), newDocsCmd(e, e.openRetrieval), newRiskCmd(), newAuditCmd(e), newEvalCmd(e))
 	return root
 }
 

@@ -34,6 +34,14 @@ type Config struct {
 	Audit      Audit     `yaml:"audit" envPrefix:"AUDIT_"`
 	Retrieval  Retrieval `yaml:"retrieval" envPrefix:"RETRIEVAL_"`
 	Log        Log       `yaml:"log" envPrefix:"LOG_"`
+	Evals      Evals     `yaml:"evals" envPrefix:"EVALS_"`
+}
+
+// Evals configures evaluation runs (assist eval).
+type Evals struct {
+	// DataDir holds the large evaluation datasets that are not shipped
+	// (suites name them as "data:<path>"), e.g. the full NTREX-128 file.
+	DataDir string `yaml:"data_dir" env:"DATA_DIR"`
 }
 
 // TLS is served when both files are set.
