@@ -110,6 +110,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			Priority: assist.PriorityInteractive,
 		}}
 	}
+	cdsAuth, err := newCDSAuth(cfg, log)
+	if err != nil {
+		return err
+	}
 	store := auth.NewStore(db)
 	prioPolicy, err := cfg.PriorityPolicy()
 	if err != nil {
@@ -125,6 +129,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Log:       log,
 		Retrieval: rs,
 		Risk:      riskDeps,
+		CDS:       cdsAuth,
 		Rec:       rec,
 		Ready:     db.Ping,
 		Migrations: func(ctx context.Context) string {

@@ -33,6 +33,7 @@ type Config struct {
 	Auth       Auth      `yaml:"auth" envPrefix:"AUTH_"`
 	Audit      Audit     `yaml:"audit" envPrefix:"AUDIT_"`
 	Retrieval  Retrieval `yaml:"retrieval" envPrefix:"RETRIEVAL_"`
+	CDS        CDS       `yaml:"cds" envPrefix:"CDS_"`
 	Log        Log       `yaml:"log" envPrefix:"LOG_"`
 	Evals      Evals     `yaml:"evals" envPrefix:"EVALS_"`
 }
@@ -200,6 +201,7 @@ func Default() Config {
 		Auth:      Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second, PriorityOverCeiling: "refuse"},
 		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute},
 		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
+		CDS:       defaultCDS(),
 		Log:       Log{Level: "info"},
 	}
 }
@@ -335,6 +337,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if _, err := c.PriorityPolicy(); err != nil {
+		return err
+	}
+	if err := c.CDS.validate(); err != nil {
 		return err
 	}
 	switch c.Log.Level {

@@ -116,7 +116,11 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().Header().Set("Retry-After", "1")
 		}
 		if kind == assist.KindUnauthorized {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="assist"`)
+			if strings.HasPrefix(c.Request().URL.Path, "/cds-services") {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="cds-services", error="invalid_token"`)
+			} else {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="assist"`)
+			}
 		}
 		status := Status(kind)
 		var body any

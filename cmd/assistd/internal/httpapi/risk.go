@@ -15,6 +15,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/risk"
 	"github.com/soteai/gateway/risk/cdshooks"
@@ -54,6 +55,52 @@ func (d riskAPI) newRecord() TaskRecord {
 		Attrs: map[string]string{"kb_version": d.KB.Version(), "flags": "0", "high_flags": "0"}}}
 }
 
+// CDSVerifier verifies a CDS Hooks client JWT for the endpoint URL
+// called (assist/auth/cdsjwt). Errors: unauthorized, unavailable.
+type CDSVerifier interface {
+	Verify(token, audience string) (assist.Actor, error)
+}
+
+// CDSAuth is how /cds-services authenticates its callers.
+type CDSAuth struct {
+	Verifier CDSVerifier
+	// BaseURL is the gateway's external URL; a token's audience must be
+	// BaseURL plus the path called.
+	BaseURL string
+	// AllowBearerTokens also accepts the gateway's own bearer tokens.
+	AllowBearerTokens bool
+}
+
+// cdsAuthenticate admits CDS Hooks calls signed by a registered EHR (a
+// JWT in "Authorization: Bearer"), or, when allowed, a gateway bearer
+// token. Failures are 401 with the JSON error body.
+func cdsAuthenticate(o *CDSAuth, bearer echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		viaBearer := bearer(next)
+		return func(c echo.Context) error {
+			const op = "httpapi.cdsAuthenticate"
+			tok, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+			tok = strings.TrimSpace(tok)
+			if !ok || tok == "" {
+				return assist.E(assist.KindUnauthorized, op, "a CDS client JWT is required (Authorization: Bearer <JWT signed with the EHR's registered key>)")
+			}
+			if strings.HasPrefix(tok, auth.TokenPrefix) {
+				if o.AllowBearerTokens {
+					return viaBearer(c)
+				}
+				return assist.E(assist.KindUnauthorized, op, "gateway bearer tokens are not accepted on /cds-services; sign each call with the EHR's registered key (CDS Hooks JWT)")
+			}
+			a, err := o.Verifier.Verify(tok, o.BaseURL+c.Request().URL.Path)
+			if err != nil {
+				return err
+			}
+			c.Set(actorKey, a)
+			c.SetRequest(c.Request().WithContext(assist.WithActor(c.Request().Context(), a)))
+			return next(c)
+		}
+	}
+}
+
 // riskRoles may use every medication risk route.
 var riskRoles = []assist.Role{assist.RoleService, assist.RoleClinician, assist.RoleRiskReviewer, assist.RoleAdmin}
 
@@ -68,8 +115,15 @@ func registerRiskRoutes(e *echo.Echo, deps Deps, authn echo.MiddlewareFunc, limi
 	g := e.Group("", authn)
 	g.POST("/v1/risk/assess", riskAssess(d, limit), allow(riskRoles...))
 	g.GET("/v1/risk/kb", riskKB(d), allow(riskRoles...))
-	g.GET("/cds-services", cdsDiscovery(), allow(riskRoles...))
-	g.POST("/cds-services/:id", cdsService(d, limit), allow(riskRoles...))
+	if deps.CDS == nil {
+		g.GET("/cds-services", cdsDiscovery(), allow(riskRoles...))
+		g.POST("/cds-services/:id", cdsService(d, limit), allow(riskRoles...))
+		return
+	}
+	// Signed CDS Hooks calls. Discovery lists only the service
+	// descriptions, so EHRs may read it without a token.
+	e.GET("/cds-services", cdsDiscovery())
+	e.POST("/cds-services/:id", cdsService(d, limit), cdsAuthenticate(deps.CDS, authn), allow(riskRoles...))
 }
 
 // riskAssessResponse is the body of POST /v1/risk/assess.

@@ -78,8 +78,9 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// --- Medication risk (risk.go): rule-based flags, CDS Hooks 2.0. ---
 	// POST /v1/risk/assess        service, clinician, risk_reviewer, admin (JSON list or FHIR Bundle)
 	// GET  /v1/risk/kb            service, clinician, risk_reviewer, admin (?include=rules for review)
-	// GET  /cds-services          service, clinician, risk_reviewer, admin (CDS Hooks discovery)
-	// POST /cds-services/:id      service, clinician, risk_reviewer, admin (medication-risk, medication-risk-select)
+	// GET  /cds-services          anonymous when CDS client JWTs are configured (CDS Hooks discovery)
+	// POST /cds-services/:id      registered EHRs with a signed JWT (cds.clients); bearer tokens only
+	//                             with cds.allow_bearer_tokens (medication-risk, medication-risk-select)
 	registerRiskRoutes(e, d, authn, lim)
 	// --- end medication risk ---
 

@@ -45,6 +45,9 @@ type Deps struct {
 	// Risk serves /v1/risk and /cds-services (risk.go); nil leaves those
 	// routes out.
 	Risk *RiskDeps
+	// CDS authenticates CDS Hooks clients on /cds-services (risk.go); nil
+	// leaves those routes on the gateway's own bearer tokens.
+	CDS *CDSAuth
 	// Audit serves /v1/audit (audit.go); nil (auditing disabled) leaves
 	// those routes out.
 	Audit AuditLog
