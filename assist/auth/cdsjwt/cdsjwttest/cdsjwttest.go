@@ -66,7 +66,7 @@ func (e *EHR) Token(t testing.TB, alg, audience string) string {
 	t.Helper()
 	now := time.Now()
 	tok, err := jwt.NewBuilder().Issuer(e.Issuer).Subject("ehr-client").Audience([]string{audience}).
-		IssuedAt(now).Expiration(now.Add(5*time.Minute)).JwtID(fmt.Sprintf("jti-%d-%d", now.UnixNano(), e.n.Add(1))).Build()
+		IssuedAt(now).Expiration(now.Add(5 * time.Minute)).JwtID(fmt.Sprintf("jti-%d-%d", now.UnixNano(), e.n.Add(1))).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
