@@ -81,4 +81,5 @@ const (
 	TaskSummary     Task = "visit_summary"
 	TaskInterpret   Task = "interpretation"
 	TaskEval        Task = "eval"
+	TaskClinic      Task = "clinic" // digital clinic: urgency and reply drafts
 )

@@ -23,6 +23,10 @@ const (
 	KindConfigReload  EventKind = "config.reload"   // configuration was (re)loaded
 	KindRiskAssess    EventKind = "risk.assess"     // a medication risk assessment
 	KindContentPurge  EventKind = "content.purge"   // encrypted content past retention was erased
+	// The digital clinic: a suggestion (urgency, red flags, draft) and the
+	// nurse's decision on it (RelatesTo = the suggestion).
+	KindClinicSuggestion EventKind = "clinic.suggestion"
+	KindClinicDecision   EventKind = "clinic.decision"
 
 	// Retrieval: searches whose passages ground AI output, and the admin
 	// changes to the document collections they search.

@@ -17,6 +17,8 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/assist/clinic"
+	"github.com/soteai/gateway/assist/clinic/redflags"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/assist/relay"
@@ -143,6 +145,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if auditLog != nil {
 		deps.Audit = auditLog
 	}
+	rules, err := redflags.Default()
+	if err != nil {
+		return fmt.Errorf("clinic red-flag rules: %w", err)
+	}
+	clinicSvc, err := clinic.New(cfg.Clinic, clinic.Deps{Rules: rules, KB: kb, Search: rs, Model: rec, Audit: rec})
+	if err != nil {
+		return fmt.Errorf("clinic: %w", err)
+	}
+	deps.Clinic = clinicSvc
 	opts := httpapi.Options{
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
 		RequestTimeout:    cfg.Limits.RequestTimeout,

@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/clinic"
 	"github.com/soteai/gateway/assist/record"
 )
 
@@ -34,8 +35,11 @@ type Config struct {
 	Audit      Audit     `yaml:"audit" envPrefix:"AUDIT_"`
 	Retrieval  Retrieval `yaml:"retrieval" envPrefix:"RETRIEVAL_"`
 	CDS        CDS       `yaml:"cds" envPrefix:"CDS_"`
-	Log        Log       `yaml:"log" envPrefix:"LOG_"`
-	Evals      Evals     `yaml:"evals" envPrefix:"EVALS_"`
+	// Clinic is the digital clinic assistant: urgency scale, the county's
+	// replies for red flags, limits (assist/clinic.Config).
+	Clinic clinic.Config `yaml:"clinic"`
+	Log    Log           `yaml:"log" envPrefix:"LOG_"`
+	Evals  Evals         `yaml:"evals" envPrefix:"EVALS_"`
 }
 
 // Evals configures evaluation runs (assist eval).
@@ -284,6 +288,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Database.URL == "" {
 		return bad("database.url", "is required (or ASSIST_DATABASE_URL)")
+	}
+	if err := c.Clinic.Validate(); err != nil {
+		return bad("clinic", "%s", assist.MessageOf(err))
 	}
 	if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return bad("database.url", "must be a postgres:// URL")

@@ -84,6 +84,11 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	registerRiskRoutes(e, d, authn, lim)
 	// --- end medication risk ---
 
+	// --- Digital clinic (clinic.go): urgency, red flags, reply drafts. ---
+	// POST /v1/clinic/assist                 service, clinician
+	registerClinicRoutes(e, d, authn, lim)
+	// --- end digital clinic ---
+
 	// --- Audit log (audit.go): review API with Merkle proofs. ---
 	// GET  /v1/audit/records                 risk_reviewer, admin (filters in the query; never the patient)
 	// POST /v1/audit/records/search          risk_reviewer, admin (JSON filters, patient identifier allowed)

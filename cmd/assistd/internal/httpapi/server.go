@@ -51,6 +51,8 @@ type Deps struct {
 	// Audit serves /v1/audit (audit.go); nil (auditing disabled) leaves
 	// those routes out.
 	Audit AuditLog
+	// Clinic serves /v1/clinic (clinic.go); nil leaves those routes out.
+	Clinic Clinic
 }
 
 // Options are the HTTP server's limits.

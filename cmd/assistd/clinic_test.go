@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/clinic"
+)
+
+// clinicInstructions is a county's instruction document for the test.
+const clinicInstructions = `# Flunssa ja kuume
+
+## Kotihoito
+
+Flunssa paranee yleensä itsestään viikossa. Lepää, juo riittävästi ja niistä nenä usein. Kuumeeseen ja kipuun voi ottaa parasetamolia.
+
+## Milloin hoitoon
+
+Ota yhteyttä terveysasemaan, jos kuume jatkuu yli kolme päivää, yskä pahenee tai hengitys vaikeutuu. Soita 112, jos hengitys on hyvin vaikeaa.
+`
+
+// startClinicGateway runs the gateway with auditing, the stack's model for
+// chat and embeddings, and the instructions ingested into "ohjeet".
+func startClinicGateway(t *testing.T) *gateway {
+	t.Helper()
+	g := startGateway(t, hostYAML("h1", ollamaURL(t), 4), auditYAML(t)+"models:\n  chat: "+testModel()+"\n  embedding: "+testModel()+"\n")
+	resp := g.do(t, assist.RoleAdmin, "POST", "/v1/retrieval/collections/ohjeet/documents?source=flunssa.md&title=Flunssa&lang=fi",
+		clinicInstructions, "Content-Type", "text/markdown; charset=utf-8")
+	if body := readAll(t, resp); resp.StatusCode != 201 {
+		t.Fatalf("ingest: %d %s", resp.StatusCode, body)
+	}
+	return g
+}
+
+type clinicRecord struct {
+	Kind            audit.EventKind
+	Task            string
+	RelatesTo       int64
+	TemplateID      string
+	TemplateVersion string
+	Model           string
+	Sources         []string
+	Attrs           map[string]string
+	Patient         []byte
+}
+
+func readClinicRecord(t *testing.T, g *gateway, seq int64) clinicRecord {
+	t.Helper()
+	var r clinicRecord
+	var sources, attrs []byte
+	if err := g.DB.QueryRow(context.Background(), `SELECT kind, task, relates_to, template_id, template_version, model, sources, attrs, patient
+		FROM audit_records WHERE seq = $1`, seq).Scan(&r.Kind, &r.Task, &r.RelatesTo, &r.TemplateID, &r.TemplateVersion, &r.Model, &sources, &attrs, &r.Patient); err != nil {
+		t.Fatalf("audit record %d: %v", seq, err)
+	}
+	_ = json.Unmarshal(sources, &r.Sources)
+	_ = json.Unmarshal(attrs, &r.Attrs)
+	return r
+}
+
+// TestClinicThroughGateway runs the whole digital clinic path with the real
+// PostgreSQL and Ollama (tiny model, whose output is nonsense): passages
+// retrieved from the county's instructions, red flags, the model's
+// ungrounded draft withheld, and the audit records of the model call and
+// the suggestion.
+func TestClinicThroughGateway(t *testing.T) {
+	g := startClinicGateway(t)
+	post := func(role assist.Role, body string) (int, string, string) {
+		t.Helper()
+		resp := g.do(t, role, "POST", "/v1/clinic/assist", body, "Content-Type", "application/json")
+		b := readAll(t, resp)
+		return resp.StatusCode, b, resp.Header.Get("X-Sote-Audit-Seq")
+	}
+
+	t.Run("no red flag: passages retrieved, uncited draft withheld", func(t *testing.T) {
+		body := `{"collection":"ohjeet","subject":"Patient/` + hetuExample + `","conversation":[
+			{"id":"m1","author":"patient","text":"Minulla on flunssa ja kuumetta 38. Kuinka kauan kuume yleensä kestää?"}]}`
+		start := time.Now()
+		code, b, seqH := post(assist.RoleService, body)
+		if code != 200 {
+			t.Fatalf("assist: %d %s", code, b)
+		}
+		t.Logf("suggestion with the tiny model in %v", time.Since(start))
+		var sg clinic.Suggestion
+		if err := json.Unmarshal([]byte(b), &sg); err != nil {
+			t.Fatal(err)
+		}
+		if len(sg.Passages) == 0 || !strings.Contains(sg.Passages[0].Text+sg.Passages[len(sg.Passages)-1].Text, "kuume") {
+			t.Fatalf("passages %+v", sg.Passages)
+		}
+		if sg.Draft.Status != clinic.DraftWithheld || sg.Draft.Withheld == nil || sg.Draft.Text != "" {
+			t.Fatalf("the tiny model's draft was not withheld: %+v", sg.Draft)
+		}
+		if len(sg.RedFlags) != 0 || sg.Urgency.Level == "" || sg.ReplyTo != "m1" || sg.Draft.Lang != "fi" {
+			t.Fatalf("suggestion %+v", sg)
+		}
+		seq, _ := strconv.ParseInt(seqH, 10, 64)
+		if seq != sg.ID || seq == 0 {
+			t.Fatalf("audit seq header %q, id %d", seqH, sg.ID)
+		}
+		rec := readClinicRecord(t, g, seq)
+		if rec.Kind != audit.KindClinicSuggestion || rec.Task != string(assist.TaskClinic) || rec.RelatesTo != sg.ModelCall ||
+			len(rec.Sources) != len(sg.Passages) || rec.Attrs["draft"] != clinic.DraftWithheld || rec.Attrs["withheld"] != sg.Draft.Withheld.Code ||
+			len(rec.Patient) == 0 {
+			t.Fatalf("suggestion record %+v", rec)
+		}
+		call := readClinicRecord(t, g, sg.ModelCall)
+		if call.Kind != audit.KindAIOutput || call.TemplateID != clinic.TemplateID || call.TemplateVersion != sg.Template.Version || call.Model != testModel() {
+			t.Fatalf("model call record %+v", call)
+		}
+	})
+
+	t.Run("red flag: minimum urgency and the emergency reply", func(t *testing.T) {
+		body := `{"collection":"ohjeet","conversation":[
+			{"id":"m1","author":"patient","text":"Isällä on flunssa."},
+			{"author":"professional","text":"Onko hänellä rintakipua tai hengenahdistusta?"},
+			{"id":"m3","author":"patient","text":"Nyt alkoi kova rintakipu ja hän hikoilee."}]}`
+		code, b, _ := post(assist.RoleClinician, body)
+		if code != 200 {
+			t.Fatalf("assist: %d %s", code, b)
+		}
+		var sg clinic.Suggestion
+		if err := json.Unmarshal([]byte(b), &sg); err != nil {
+			t.Fatal(err)
+		}
+		if sg.Urgency.Level != "emergency" || sg.Urgency.Minimum != "emergency" || len(sg.RedFlags) == 0 ||
+			sg.Draft.Status != clinic.DraftFlagReply || sg.Draft.Text != clinic.DefaultEmergencyReply.FI {
+			t.Fatalf("suggestion %+v", sg)
+		}
+		ev := sg.RedFlags[0].Evidence[0]
+		if ev.Message != 2 || ev.Text == "" {
+			t.Fatalf("evidence %+v must point into the third message", ev)
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		long := strings.Repeat("kuumetta ", 600)
+		for _, tc := range []struct {
+			name string
+			role assist.Role
+			body string
+			code int
+			kind string
+		}{
+			{"empty thread", assist.RoleService, `{"collection":"ohjeet","conversation":[]}`, 400, "invalid"},
+			{"no body", assist.RoleService, ``, 400, "invalid"},
+			{"over the size limit", assist.RoleService, `{"collection":"ohjeet","conversation":[{"author":"patient","text":"` + long + `"}]}`, 413, "too_large"},
+			{"unknown collection", assist.RoleService, `{"collection":"muut","conversation":[{"author":"patient","text":"Flunssa"}]}`, 404, "not_found"},
+			{"role not allowed", assist.RoleInterpreter, `{"collection":"ohjeet","conversation":[{"author":"patient","text":"Flunssa"}]}`, 403, "forbidden"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				code, b, _ := post(tc.role, tc.body)
+				var e struct {
+					Error struct{ Kind, Message string }
+				}
+				_ = json.Unmarshal([]byte(b), &e)
+				if code != tc.code || e.Error.Kind != tc.kind || e.Error.Message == "" || strings.Contains(b, "kuumetta kuumetta") {
+					t.Errorf("%d %s, want %d %s", code, b, tc.code, tc.kind)
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/clinic"
+	"github.com/soteai/gateway/assist/record"
+)
+
+// Clinic is what the digital clinic routes need; *clinic.Service
+// implements it.
+type Clinic interface {
+	Assist(ctx context.Context, req clinic.Request) (clinic.Suggestion, error)
+}
+
+var _ Clinic = (*clinic.Service)(nil)
+
+// clinicRoles: the chat platform (service) and the nurses (clinician).
+var clinicRoles = []assist.Role{assist.RoleService, assist.RoleClinician}
+
+// registerClinicRoutes adds /v1/clinic; nothing when d.Clinic is nil.
+func registerClinicRoutes(e *echo.Echo, d Deps, authn echo.MiddlewareFunc, limit int64) {
+	if d.Clinic == nil {
+		return
+	}
+	g := e.Group("/v1/clinic", authn)
+	g.POST("/assist", clinicAssist(d.Clinic, d.Rec, limit), allow(clinicRoles...))
+}
+
+// clinicAssist: POST /v1/clinic/assist with a clinic.Request body. The
+// answer is a clinic.Suggestion; its audit record (kind clinic.suggestion,
+// relating to the model call's record) is written before it is released
+// and named by the X-Sote-Audit-Seq header. The patient reference is the
+// body's subject, else the X-Sote-Patient header.
+func clinicAssist(svc Clinic, rec *record.Recorder, limit int64) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		var req clinic.Request
+		body, err := decodeJSON(c, limit, &req)
+		refusal := TaskRecord{Event: audit.Event{Kind: audit.KindClinicSuggestion, Task: assist.TaskClinic, Input: body}}
+		if err != nil {
+			return refuseTask(c, rec, refusal, start, err)
+		}
+		if req.Subject == "" {
+			req.Subject = c.Request().Header.Get("X-Sote-Patient")
+		}
+		refusal.Patient = req.Subject
+		sg, err := svc.Assist(c.Request().Context(), req)
+		if err != nil {
+			if k := assist.KindOf(err); k == assist.KindInvalid || k == assist.KindTooLarge || k == assist.KindNotFound {
+				return refuseTask(c, rec, refusal, start, err)
+			}
+			return err // model and audit failures are recorded where they happen
+		}
+		if sg.ID > 0 {
+			c.Response().Header().Set(record.SeqHeader, record.FormatSeq(sg.ID))
+		}
+		return c.JSON(http.StatusOK, sg)
+	}
+}
