@@ -62,19 +62,20 @@ var rules = []rule{
 // Each external dependency below is imported by the packages named only:
 // one adapter per outside library.
 var external = map[string][]string{
-	"github.com/labstack/echo/v4":         {"cmd/assistd/internal/httpapi"},
-	"github.com/coder/websocket":          {"cmd/assistd/internal/httpapi"},
-	"github.com/chromedp/chromedp":        {"cmd/assistd/internal/browsertest"},
-	"github.com/ollama/ollama/api":        {"models/ollama"},
-	"github.com/prometheus/client_golang": {"cmd/assistd/internal/metrics"},
-	"github.com/spf13/cobra":              {"cmd/assist"},
-	"github.com/schollz/progressbar/v3":   {"cmd/assist"},
-	"github.com/pressly/goose/v3":         {"assist/pgdb"},
-	"github.com/pgvector/pgvector-go":     {"retrieval/pgstore"},
-	"github.com/transparency-dev/merkle":  {"assist/audit"},
-	"github.com/caarlos0/env/v11":         {"cmd/internal/config"},
-	"github.com/go-audio/wav":             {"speech"},
-	"github.com/abadojack/whatlanggo":     {"retrieval"},
+	"github.com/labstack/echo/v4":          {"cmd/assistd/internal/httpapi"},
+	"github.com/coder/websocket":           {"cmd/assistd/internal/httpapi"},
+	"github.com/chromedp/chromedp":         {"cmd/assistd/internal/browsertest"},
+	"github.com/ollama/ollama/api":         {"models/ollama"},
+	"github.com/prometheus/client_golang":  {"cmd/assistd/internal/metrics"},
+	"github.com/spf13/cobra":               {"cmd/assist"},
+	"github.com/schollz/progressbar/v3":    {"cmd/assist"},
+	"github.com/pressly/goose/v3":          {"assist/pgdb"},
+	"github.com/pgvector/pgvector-go":      {"retrieval/pgstore"},
+	"github.com/transparency-dev/merkle":   {"assist/audit"},
+	"github.com/caarlos0/env/v11":          {"cmd/internal/config"},
+	"github.com/go-audio/wav":              {"speech"},
+	"github.com/abadojack/whatlanggo":      {"retrieval"},
+	"github.com/samply/golang-fhir-models": {"assist/clinic/clinicfhir"},
 }
 
 func match(pattern, pkg string) bool {

@@ -72,7 +72,7 @@ func TestClinicThroughGateway(t *testing.T) {
 	g := startClinicGateway(t)
 	post := func(role assist.Role, body string) (int, string, string) {
 		t.Helper()
-		resp := g.do(t, role, "POST", "/v1/clinic/assist", body, "Content-Type", "application/json")
+		resp := g.do(t, role, "POST", "/v1/clinic/assist?fhir=true", body, "Content-Type", "application/json")
 		b := readAll(t, resp)
 		return resp.StatusCode, b, resp.Header.Get("X-Sote-Audit-Seq")
 	}
@@ -113,6 +113,7 @@ func TestClinicThroughGateway(t *testing.T) {
 		if call.Kind != audit.KindAIOutput || call.TemplateID != clinic.TemplateID || call.TemplateVersion != sg.Template.Version || call.Model != testModel() {
 			t.Fatalf("model call record %+v", call)
 		}
+		checkClinicFHIR(t, b, sg, 0)
 	})
 
 	t.Run("red flag: minimum urgency and the emergency reply", func(t *testing.T) {
@@ -132,6 +133,7 @@ func TestClinicThroughGateway(t *testing.T) {
 			sg.Draft.Status != clinic.DraftFlagReply || sg.Draft.Text != clinic.DefaultEmergencyReply.FI {
 			t.Fatalf("suggestion %+v", sg)
 		}
+		checkClinicFHIR(t, b, sg, 1)
 		ev := sg.RedFlags[0].Evidence[0]
 		if ev.Message != 2 || ev.Text == "" {
 			t.Fatalf("evidence %+v must point into the third message", ev)
@@ -165,4 +167,49 @@ func TestClinicThroughGateway(t *testing.T) {
 			})
 		}
 	})
+}
+
+// checkClinicFHIR checks the FHIR Bundle of an answer: comms
+// Communications (status preparation, in response to the last patient
+// message), one ClinicalImpression, a Provenance for each naming the
+// model release (or the rules) and the template, and the AIAST label.
+func checkClinicFHIR(t *testing.T, body string, sg clinic.Suggestion, comms int) {
+	t.Helper()
+	var out struct {
+		FHIR struct {
+			ResourceType string `json:"resourceType"`
+			Entry        []struct {
+				Resource map[string]any `json:"resource"`
+			} `json:"entry"`
+		} `json:"fhir"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil || out.FHIR.ResourceType != "Bundle" {
+		t.Fatalf("no FHIR bundle: %v", err)
+	}
+	kinds := map[string]int{}
+	for _, e := range out.FHIR.Entry {
+		r := e.Resource
+		kinds[r["resourceType"].(string)]++
+		raw, _ := json.Marshal(r)
+		switch r["resourceType"] {
+		case "Communication":
+			if r["status"] != "preparation" || !strings.Contains(string(raw), "Communication/"+sg.ReplyTo) || !strings.Contains(string(raw), "AIAST") {
+				t.Errorf("Communication %s", raw)
+			}
+		case "ClinicalImpression":
+			if r["status"] != "in-progress" || !strings.Contains(string(raw), "AIAST") || !strings.Contains(string(raw), sg.Urgency.Level) {
+				t.Errorf("ClinicalImpression %s", raw)
+			}
+		case "Provenance":
+			if !strings.Contains(string(raw), "AI-Provenance") || !strings.Contains(string(raw), sg.RulesVersion) {
+				t.Errorf("Provenance %s", raw)
+			}
+			if strings.Contains(string(raw), "ClinicalImpression/") && !strings.Contains(string(raw), sg.Model.Name+"@"+sg.Model.Digest) {
+				t.Errorf("Provenance does not name the model release: %s", raw)
+			}
+		}
+	}
+	if kinds["Communication"] != comms || kinds["ClinicalImpression"] != 1 || kinds["Provenance"] != comms+1 {
+		t.Errorf("FHIR resources %v", kinds)
+	}
 }

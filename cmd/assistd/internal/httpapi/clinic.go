@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -10,6 +12,7 @@ import (
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/clinic"
+	"github.com/soteai/gateway/assist/clinic/clinicfhir"
 	"github.com/soteai/gateway/assist/record"
 )
 
@@ -33,10 +36,18 @@ func registerClinicRoutes(e *echo.Echo, d Deps, authn echo.MiddlewareFunc, limit
 	g.POST("/assist", clinicAssist(d.Clinic, d.Rec, limit), allow(clinicRoles...))
 }
 
+// clinicResponse is the suggestion, with its FHIR R4 resources (a
+// collection Bundle) when asked for with ?fhir=true.
+type clinicResponse struct {
+	clinic.Suggestion
+	FHIR json.RawMessage `json:"fhir,omitempty"`
+}
+
 // clinicAssist: POST /v1/clinic/assist with a clinic.Request body. The
 // answer is a clinic.Suggestion; its audit record (kind clinic.suggestion,
 // relating to the model call's record) is written before it is released
-// and named by the X-Sote-Audit-Seq header. The patient reference is the
+// and named by the X-Sote-Audit-Seq header. ?fhir=true adds the FHIR
+// resources (Communication, ClinicalImpression, Provenance). The patient reference is the
 // body's subject, else the X-Sote-Patient header.
 func clinicAssist(svc Clinic, rec *record.Recorder, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -61,6 +72,12 @@ func clinicAssist(svc Clinic, rec *record.Recorder, limit int64) echo.HandlerFun
 		if sg.ID > 0 {
 			c.Response().Header().Set(record.SeqHeader, record.FormatSeq(sg.ID))
 		}
-		return c.JSON(http.StatusOK, sg)
+		resp := clinicResponse{Suggestion: sg}
+		if want, _ := strconv.ParseBool(c.QueryParam("fhir")); want {
+			if resp.FHIR, err = clinicfhir.Resources(sg, req.Conversation, req.Subject); err != nil {
+				return assist.E(assist.KindInternal, "httpapi.clinicAssist", err)
+			}
+		}
+		return c.JSON(http.StatusOK, resp)
 	}
 }
