@@ -119,13 +119,23 @@ func TestOpenAISDKStreamsAndEmbeds(t *testing.T) {
 	if err != nil || len(models.Data) == 0 {
 		t.Fatalf("models: %v", err)
 	}
+	// Retrieve, as the SDKs call it, with and without the implied tag.
+	for _, id := range []string{testModel(), models.Data[0].ID} {
+		m, err := cl.Models.Get(ctx, id)
+		if err != nil || m.ID != models.Data[0].ID || m.Object != "model" {
+			t.Fatalf("retrieve %q: %+v %v", id, m, err)
+		}
+	}
+	var apiErr *openai.Error
+	if _, err := cl.Models.Get(ctx, "no-such/model:x"); err == nil || !asOpenAIError(err, &apiErr) || apiErr.StatusCode != 404 {
+		t.Fatalf("retrieve an unknown model: want a 404 OpenAI error, got %v", err)
+	}
 
 	// The SDK surfaces the gateway's errors in OpenAI's shape.
 	_, err = cl.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
 		Model:    "no-such-model",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")},
 	})
-	var apiErr *openai.Error
 	if err == nil || !asOpenAIError(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Type != "not_found" {
 		t.Fatalf("unknown model: want a 404 not_found OpenAI error, got %v", err)
 	}

@@ -143,3 +143,31 @@ func TestStalledBodyTimesOut(t *testing.T) {
 		t.Fatalf("long stream after the body arrived: %d %.200s", resp.StatusCode, out[max(0, len(out)-200):])
 	}
 }
+
+// A client's X-Request-ID is logged and audited, so an unsafe one (here a
+// personal identity code) is replaced; a safe one is kept. The log scan at
+// the end of the test fails if the code was logged.
+func TestUnsafeRequestIDReplaced(t *testing.T) {
+	ay := auditYAML(t)
+	g := startGateway(t, hostYAML("h", ollamaURL(t), 2), ay)
+	body := fmt.Sprintf(`{"model":%q,"prompt":"x","stream":false,"options":{"num_predict":2}}`, testModel())
+	for _, tc := range []struct {
+		id   string
+		kept bool
+	}{{hetuExample, false}, {"3f2a9c1e-7b4d-4c8e-9a1f-2b3c4d5e6f70", true}} {
+		resp := g.do(t, assist.RoleClinician, "POST", "/api/generate", body, "X-Request-ID", tc.id)
+		readAll(t, resp)
+		got := resp.Header.Get("X-Request-ID")
+		if (got == tc.id) != tc.kept || got == "" {
+			t.Fatalf("X-Request-ID %q answered as %q, kept=%v wanted", tc.id, got, tc.kept)
+		}
+		rec := auditRecord(t, g, resp.Header.Get("X-Sote-Audit-Seq"))
+		var recID string
+		if err := g.DB.QueryRow(context.Background(), `SELECT request_id FROM audit_records WHERE seq = $1`, rec.Seq).Scan(&recID); err != nil {
+			t.Fatal(err)
+		}
+		if recID != got {
+			t.Fatalf("audited request id %q, answered %q", recID, got)
+		}
+	}
+}

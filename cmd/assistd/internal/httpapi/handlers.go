@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -197,17 +198,38 @@ func ollamaPS(d Deps) echo.HandlerFunc {
 	}
 }
 
+// openaiModel is a model in the OpenAI API's shape.
+type openaiModel struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+// openaiModelRetrieve answers GET /v1/models/{model} (the SDKs' retrieve
+// call): the model if a healthy host serves it, else 404. Names may hold
+// slashes ("namespace/model:tag"); the tag defaults to latest as in Ollama.
+func openaiModelRetrieve(d Deps) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		raw, err := url.PathUnescape(c.Param("*"))
+		if err != nil || strings.TrimSpace(raw) == "" {
+			return assist.Errorf(assist.KindInvalid, "the path must name a model: /v1/models/{model}")
+		}
+		want := models.NormaliseModel(raw)
+		for _, m := range d.Pool.Models() {
+			if m.Name == want {
+				return c.JSON(http.StatusOK, openaiModel{ID: m.Name, Object: "model", OwnedBy: "county"})
+			}
+		}
+		return assist.E(assist.KindNotFound, "httpapi.openaiModelRetrieve", "model '"+want+"' not found")
+	}
+}
+
 func openaiModels(d Deps) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		type model struct {
-			ID      string `json:"id"`
-			Object  string `json:"object"`
-			Created int64  `json:"created"`
-			OwnedBy string `json:"owned_by"`
-		}
-		data := []model{}
+		data := []openaiModel{}
 		for _, m := range d.Pool.Models() {
-			data = append(data, model{ID: m.Name, Object: "model", OwnedBy: "county"})
+			data = append(data, openaiModel{ID: m.Name, Object: "model", OwnedBy: "county"})
 		}
 		return c.JSON(http.StatusOK, map[string]any{"object": "list", "data": data})
 	}

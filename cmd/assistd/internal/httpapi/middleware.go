@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -22,12 +23,13 @@ import (
 
 const actorKey = "assist.actor"
 
-// requestID sets X-Request-ID (accepting a client's if it is sane).
+// requestID sets X-Request-ID. A client's id is logged and audited, so it
+// is kept only when it is safe (safeRequestID); otherwise one is generated.
 func requestID() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			id := c.Request().Header.Get(echo.HeaderXRequestID)
-			if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
+			if !safeRequestID(id) {
 				b := make([]byte, 8)
 				_, _ = rand.Read(b)
 				id = hex.EncodeToString(b)
@@ -38,6 +40,28 @@ func requestID() echo.MiddlewareFunc {
 		}
 	}
 }
+
+// safeRequestID accepts 8 to 64 characters of letters, digits, '-', '_'
+// and '.', with no personal identity code shape in them (six digits, a
+// century sign, three digits and a check character, valid or not): enough
+// for UUIDs, hex ids and trace ids, never a name, an e-mail address or a
+// patient's code.
+func safeRequestID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return !hetuShape.MatchString(id)
+}
+
+// hetuShape is a personal identity code's shape, valid checksum or not.
+var hetuShape = regexp.MustCompile(`[0-9]{6}[-+A-FU-Ya-fu-y][0-9]{3}[0-9A-Za-z]`)
 
 // observe logs every request (ids and numbers only, never bodies) and
 // records metrics.

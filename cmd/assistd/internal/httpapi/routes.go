@@ -58,6 +58,7 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// OpenAI-compatible API.
 	oa := e.Group("/v1", authn)
 	oa.GET("/models", openaiModels(d), allow(modelUsers...))
+	oa.GET("/models/*", openaiModelRetrieve(d), allow(modelUsers...))
 	oa.POST("/chat/completions", relayCall(d, lim, apiOpenAI, "/v1/chat/completions", assist.TaskChat), allow(modelUsers...))
 	oa.POST("/embeddings", relayCall(d, lim, apiOpenAI, "/v1/embeddings", assist.TaskEmbed), allow(modelUsers...))
 
