@@ -122,18 +122,19 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	deps := httpapi.Deps{
-		Priority:  prioPolicy,
-		Pool:      pool,
-		Ollama:    oc,
-		Relay:     rl,
-		Verifier:  auth.NewVerifier(store, cfg.Auth.CacheTTL, cfg.Auth.OllamaMaxSkew, nil),
-		Metrics:   m,
-		Log:       log,
-		Retrieval: rs,
-		Risk:      riskDeps,
-		CDS:       cdsAuth,
-		Rec:       rec,
-		Ready:     db.Ping,
+		Priority:    prioPolicy,
+		ReviewScope: httpapi.ReviewScope(cfg.Audit.ReviewScope),
+		Pool:        pool,
+		Ollama:      oc,
+		Relay:       rl,
+		Verifier:    auth.NewVerifier(store, cfg.Auth.CacheTTL, cfg.Auth.OllamaMaxSkew, nil),
+		Metrics:     m,
+		Log:         log,
+		Retrieval:   rs,
+		Risk:        riskDeps,
+		CDS:         cdsAuth,
+		Rec:         rec,
+		Ready:       db.Ping,
 		Migrations: func(ctx context.Context) string {
 			if err := checkMigrations(ctx, db); err != nil {
 				return assist.MessageOf(err)

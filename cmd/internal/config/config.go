@@ -163,6 +163,10 @@ type Audit struct {
 	ContentKeyFile    string        `yaml:"content_key_file" env:"CONTENT_KEY_FILE"`
 	Retention         time.Duration `yaml:"retention" env:"RETENTION"`
 	CheckpointEvery   time.Duration `yaml:"checkpoint_every" env:"CHECKPOINT_EVERY"`
+	// ReviewScope is which AI outputs clinicians and interpreters may
+	// review: "own" (theirs and their organisation's integrations') or
+	// "organisation" (any of their organisation's).
+	ReviewScope string `yaml:"review_scope" env:"REVIEW_SCOPE"`
 }
 
 // Retrieval tunes the vector index.
@@ -203,7 +207,7 @@ func Default() Config {
 		Health: Health{Interval: 5 * time.Second, ProbeTimeout: 3 * time.Second, BreakerThreshold: 3, BreakerCooldown: 15 * time.Second,
 			WorkProbeTimeout: 30 * time.Second},
 		Auth:      Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second, PriorityOverCeiling: "refuse"},
-		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute},
+		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute, ReviewScope: "own"},
 		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
 		CDS:       defaultCDS(),
 		Log:       Log{Level: "info"},
@@ -342,6 +346,11 @@ func (c *Config) Validate() error {
 		if n <= 0 {
 			return bad(key, "must be positive")
 		}
+	}
+	switch c.Audit.ReviewScope {
+	case "own", "organisation":
+	default:
+		return bad("audit.review_scope", "must be own or organisation, got %q", c.Audit.ReviewScope)
 	}
 	if _, err := c.PriorityPolicy(); err != nil {
 		return err

@@ -38,7 +38,7 @@ var (
 
 // registerAuditRoutes adds the audit review API under /v1/audit. It
 // registers nothing when log is nil (auditing disabled).
-func registerAuditRoutes(e *echo.Echo, log AuditLog, authn echo.MiddlewareFunc, limit int64) {
+func registerAuditRoutes(e *echo.Echo, log AuditLog, authn echo.MiddlewareFunc, limit int64, scope ReviewScope) {
 	if l, ok := log.(*audit.Log); log == nil || ok && l == nil {
 		return
 	}
@@ -46,7 +46,7 @@ func registerAuditRoutes(e *echo.Echo, log AuditLog, authn echo.MiddlewareFunc, 
 	g.GET("/records", auditRecords(log), allow(auditReaders...))
 	g.POST("/records/search", auditSearch(log, limit), allow(auditReaders...))
 	g.GET("/records/:seq", auditRecord(log), allow(auditReaders...))
-	g.POST("/records/:seq/review", auditReview(log, limit), allow(outputReviewer...))
+	g.POST("/records/:seq/review", auditReview(log, limit, scope), allow(outputReviewer...))
 	g.GET("/checkpoints/latest", auditLatestCheckpoint(log), allow(auditReaders...))
 	g.GET("/consistency", auditConsistency(log), allow(auditReaders...))
 }
@@ -215,10 +215,42 @@ type auditReviewRequest struct {
 var reviewable = map[audit.EventKind]bool{audit.KindAIOutput: true, audit.KindStreamStart: true,
 	audit.KindStreamEnd: true, audit.KindRiskAssess: true}
 
+// ReviewScope is which AI outputs a clinician or interpreter may review.
+// Everyone reviews only records of their own organisation; admins and
+// integrations (service) any of it.
+type ReviewScope string
+
+const (
+	// ReviewOwn: records the caller produced, and records produced by an
+	// integration (service credential) of the organisation on behalf of
+	// its clinicians. The default.
+	ReviewOwn ReviewScope = "own"
+	// ReviewOrganisation: any record of the caller's organisation.
+	ReviewOrganisation ReviewScope = "organisation"
+)
+
+// mayReview reports whether a may review the record r.
+func (s ReviewScope) mayReview(a assist.Actor, r audit.Record) bool {
+	if r.ActorOrg != a.Organisation {
+		return false
+	}
+	switch a.Role {
+	case assist.RoleAdmin, assist.RoleService:
+		return true
+	}
+	if s == ReviewOrganisation {
+		return true
+	}
+	return r.ActorTokenID == a.TokenID || r.ActorRole == assist.RoleService
+}
+
 // auditReview: POST /v1/audit/records/{seq}/review records a clinician's
 // outcome for an AI output as a new record linked to it (relates_to).
-// It answers 201 with the new record's receipt.
-func auditReview(log AuditLog, limit int64) echo.HandlerFunc {
+// It answers 201 with the new record's receipt. A record that does not
+// exist, that the caller may not review (another organisation, another
+// clinician's output) or that is no AI output is answered alike: not
+// found, so nothing about other records leaks.
+func auditReview(log AuditLog, limit int64, scope ReviewScope) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		seq, err := seqParam(c)
@@ -237,12 +269,16 @@ func auditReview(log AuditLog, limit int64) echo.HandlerFunc {
 		if len(req.Reason) > 64 {
 			return assist.Errorf(assist.KindInvalid, "reason must be a short code (at most 64 characters)")
 		}
+		notFound := assist.Errorf(assist.KindNotFound, "no AI output %d that you may review", seq)
 		target, err := log.Record(ctx, seq)
+		if assist.KindOf(err) == assist.KindNotFound {
+			return notFound
+		}
 		if err != nil {
 			return err
 		}
-		if !reviewable[target.Kind] {
-			return assist.Errorf(assist.KindInvalid, "record %d is a %s record, not an AI output", seq, target.Kind)
+		if !reviewable[target.Kind] || !scope.mayReview(actorOf(c), target) {
+			return notFound
 		}
 		ev := audit.Event{Kind: audit.KindReview, RequestID: c.Response().Header().Get(echo.HeaderXRequestID), Actor: actorOf(c), Task: target.Task,
 			Model: target.Model, ModelDigest: target.ModelDigest, Outcome: req.Outcome, RelatesTo: seq}

@@ -97,6 +97,6 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// POST /v1/audit/records/:seq/review     clinician, interpreter, service, admin (accepted/edited/rejected)
 	// GET  /v1/audit/checkpoints/latest      risk_reviewer, admin
 	// GET  /v1/audit/consistency?from=&to=   risk_reviewer, admin
-	registerAuditRoutes(e, d.Audit, authn, lim)
+	registerAuditRoutes(e, d.Audit, authn, lim, d.ReviewScope)
 	// --- end audit log ---
 }

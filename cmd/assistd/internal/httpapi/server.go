@@ -53,6 +53,8 @@ type Deps struct {
 	Audit AuditLog
 	// Clinic serves /v1/clinic (clinic.go); nil leaves those routes out.
 	Clinic Clinic
+	// ReviewScope is which outputs clinicians may review ("" means own).
+	ReviewScope ReviewScope
 }
 
 // Options are the HTTP server's limits.
