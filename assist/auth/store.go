@@ -135,14 +135,31 @@ func (s *Store) List(ctx context.Context) ([]Credential, error) {
 	return out, pgdb.Translate(op, err)
 }
 
+// Delete removes a token or key by id, for rolling back a credential whose
+// issue could not be recorded. Errors: not_found.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	const op = "auth.Delete"
+	tag, err := s.db.Exec(ctx, `DELETE FROM `+tableOf(id)+` WHERE id = $1`, id)
+	if err != nil {
+		return pgdb.Translate(op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return assist.E(assist.KindNotFound, op, "no credential with that id")
+	}
+	return nil
+}
+
+func tableOf(id string) string {
+	if strings.HasPrefix(id, "key_") {
+		return "auth_ollama_keys"
+	}
+	return "auth_tokens"
+}
+
 // Revoke revokes a token or key by id. Errors: not_found.
 func (s *Store) Revoke(ctx context.Context, id string) error {
 	const op = "auth.Revoke"
-	table := "auth_tokens"
-	if strings.HasPrefix(id, "key_") {
-		table = "auth_ollama_keys"
-	}
-	tag, err := s.db.Exec(ctx, `UPDATE `+table+` SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
+	tag, err := s.db.Exec(ctx, `UPDATE `+tableOf(id)+` SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
 	if err != nil {
 		return pgdb.Translate(op, err)
 	}

@@ -9,27 +9,55 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/auth"
 )
 
-// record appends an administrative event (a token issued or revoked) to the
-// audit log named by --config. Without a configuration, or with auditing
-// disabled there, it says on stderr that nothing was recorded.
-func (e *env) record(ctx context.Context, db *pgxpool.Pool, warn func(string), ev audit.Event) error {
-	r, err := e.recorder(ctx, db, warn, "credential changes")
+// credentialRecorder opens the audit log for a credential change, which
+// is always recorded: without --config, or with auditing disabled there,
+// it refuses before anything is changed.
+func (e *env) credentialRecorder(ctx context.Context, db *pgxpool.Pool) (*recorder, error) {
+	if e.configPath == "" {
+		return nil, assist.Errorf(assist.KindInvalid,
+			"credential changes are always recorded in the audit log: give the gateway's configuration with --config")
+	}
+	cfg, err := e.config()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	seq, err := r.record(ctx, ev)
-	if cerr := r.close(); err == nil {
-		err = cerr
+	if !cfg.AuditEnabled() {
+		return nil, assist.Errorf(assist.KindInvalid,
+			"credential changes are always recorded in the audit log, which the configuration %s disables", e.configPath)
+	}
+	return e.recorder(ctx, db, func(string) {}, "credential changes")
+}
+
+// issue creates a credential with create and records it. If the record
+// fails, the credential is deleted again; if that fails too, the error
+// says so and names the credential, so no live key is left unrecorded
+// without the operator knowing.
+func (e *env) issue(ctx context.Context, db *pgxpool.Pool, store *auth.Store, warn func(string), create func() (auth.Credential, error)) (auth.Credential, error) {
+	rec, err := e.credentialRecorder(ctx, db)
+	if err != nil {
+		return auth.Credential{}, err
+	}
+	c, err := create()
+	if err != nil {
+		_ = rec.close()
+		return auth.Credential{}, err
+	}
+	seq, err := rec.record(ctx, credentialEvent(audit.KindTokenCreate, c))
+	if cerr := rec.close(); err == nil && cerr != nil {
+		warn(cerr.Error()) // the record is durable; only the checkpoint is missing
 	}
 	if err != nil {
-		return err
+		if derr := store.Delete(context.WithoutCancel(ctx), c.ID); derr != nil {
+			return auth.Credential{}, fmt.Errorf("credential %s was created but could not be recorded (%w), and rolling it back failed too (%v): "+
+				"it may be live; revoke it now with `assist tokens revoke %s`", c.ID, err, derr, c.ID)
+		}
+		return auth.Credential{}, fmt.Errorf("the credential could not be recorded in the audit log, so it was not created: %w", err)
 	}
-	if seq > 0 {
-		warn(fmt.Sprintf("recorded in the audit log as seq %d", seq))
-	}
-	return nil
+	warn(fmt.Sprintf("recorded in the audit log as seq %d", seq))
+	return c, nil
 }
 
 // recorder opens the audit log named by --config in db, for a command that
@@ -56,7 +84,13 @@ func (e *env) recorder(ctx context.Context, db *pgxpool.Pool, warn func(string),
 		return nil, err
 	}
 	opts.CheckpointEvery, opts.PurgeEvery = -1, -1
-	l, err := audit.Open(ctx, db, opts)
+	open := e.openAudit
+	if open == nil {
+		open = func(ctx context.Context, db *pgxpool.Pool, opts audit.Options) (auditAppender, error) {
+			return audit.Open(ctx, db, opts)
+		}
+	}
+	l, err := open(ctx, db, opts)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
@@ -70,7 +104,7 @@ func (e *env) recorder(ctx context.Context, db *pgxpool.Pool, warn func(string),
 // recorder appends one command's events to the audit log as the CLI's
 // user. Its zero value records nothing.
 type recorder struct {
-	log   *audit.Log // nil when nothing is recorded
+	log   auditAppender // nil when nothing is recorded
 	actor assist.Actor
 }
 
@@ -97,4 +131,10 @@ func (r *recorder) close() error {
 		return fmt.Errorf("audit log: the records are written, but no checkpoint could be signed over them: %w", err)
 	}
 	return nil
+}
+
+// auditAppender is the part of *audit.Log the CLI records with.
+type auditAppender interface {
+	Append(ctx context.Context, ev audit.Event) (audit.Receipt, error)
+	Close() error
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/cmd/internal/config"
 )
@@ -21,6 +22,9 @@ type env struct {
 	environ     []string
 	configPath  string
 	databaseURL string
+	// openAudit opens the audit log the CLI records its changes in; nil
+	// means audit.Open (tests wrap it to make appends fail).
+	openAudit func(ctx context.Context, db *pgxpool.Pool, opts audit.Options) (auditAppender, error)
 }
 
 // url returns the database URL from --database-url, ASSIST_DATABASE_URL or
@@ -64,7 +68,11 @@ func migrations() []pgdb.MigrationSet {
 }
 
 func newRootCmd(environ []string) *cobra.Command {
-	e := &env{environ: environ}
+	return newRootCmdEnv(&env{environ: environ})
+}
+
+// newRootCmdEnv builds the command tree over e.
+func newRootCmdEnv(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "assist",
 		Short:         "Administer the SOTE AI gateway",

@@ -33,13 +33,13 @@ func newTokensCmd(e *env) *cobra.Command {
 			}
 			defer db.Close()
 			store := auth.NewStore(db)
-			tok, c, err := store.CreateToken(cmd.Context(), args[0], r, org)
+			var tok string
+			c, err := e.issue(cmd.Context(), db, store, warnTo(cmd), func() (c auth.Credential, err error) {
+				tok, c, err = store.CreateToken(cmd.Context(), args[0], r, org)
+				return c, err
+			})
 			if err != nil {
-				return err
-			}
-			if err := e.record(cmd.Context(), db, warnTo(cmd), credentialEvent(audit.KindTokenCreate, c)); err != nil {
-				_ = store.Revoke(cmd.Context(), c.ID) // never hand out a credential that is not on record
-				return err
+				return err // never hand out a credential that is not on record
 			}
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"token": tok, "credential": c})
@@ -72,12 +72,10 @@ func newTokensCmd(e *env) *cobra.Command {
 			}
 			defer db.Close()
 			store := auth.NewStore(db)
-			c, err := store.AddOllamaKey(cmd.Context(), args[0], r, org, string(key))
+			c, err := e.issue(cmd.Context(), db, store, warnTo(cmd), func() (auth.Credential, error) {
+				return store.AddOllamaKey(cmd.Context(), args[0], r, org, string(key))
+			})
 			if err != nil {
-				return err
-			}
-			if err := e.record(cmd.Context(), db, warnTo(cmd), credentialEvent(audit.KindTokenCreate, c)); err != nil {
-				_ = store.Revoke(cmd.Context(), c.ID)
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "registered %s (%s, role %s, %s)\n", c.ID, c.Name, c.Role, c.Fingerprint)
@@ -132,13 +130,20 @@ func newTokensCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			rec, err := e.credentialRecorder(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = rec.close() }()
 			if err := auth.NewStore(db).Revoke(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			ev := audit.Event{Kind: audit.KindTokenRevoke, Outcome: audit.OutcomeOK, Attrs: map[string]string{"credential": args[0]}}
-			if err := e.record(cmd.Context(), db, warnTo(cmd), ev); err != nil {
-				return err
+			seq, err := rec.record(cmd.Context(), ev)
+			if err != nil {
+				return fmt.Errorf("revoked %s, but the revocation could not be recorded in the audit log: %w", args[0], err)
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "recorded in the audit log as seq %d\n", seq)
 			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
 			return nil
 		},
