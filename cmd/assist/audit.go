@@ -151,15 +151,18 @@ deleted too. The exit status is non-zero when anything is wrong.`,
 			}
 			var rep *audit.Report
 			where := "database"
+			if opts.PublicKey == nil {
+				// Never the key in the data being verified: whoever could
+				// rewrite the records could rewrite that key too.
+				return assist.Errorf(assist.KindInvalid, "a trusted checkpoint public key is required: give --checkpoint-public-key, "+
+					"ASSIST_AUDIT_CHECKPOINT_PUBLIC_KEY or --config (a key stored with the data being verified proves nothing)")
+			}
 			if live {
 				db, err := e.open(cmd.Context())
 				if err != nil {
 					return err
 				}
 				defer db.Close()
-				if opts.PublicKey == nil {
-					return assist.Errorf(assist.KindInvalid, "a trusted checkpoint public key is required: give --checkpoint-public-key or ASSIST_AUDIT_CHECKPOINT_PUBLIC_KEY")
-				}
 				if rep, err = audit.VerifyDB(cmd.Context(), db, opts); err != nil {
 					return err
 				}
@@ -168,12 +171,6 @@ deleted too. The exit status is non-zero when anything is wrong.`,
 				src, err := audit.OpenExport(dir)
 				if err != nil {
 					return err
-				}
-				if opts.PublicKey == nil {
-					if opts.PublicKey, err = src.PublicKey(); err != nil {
-						return assist.Errorf(assist.KindInvalid, "a trusted checkpoint public key is required: give --checkpoint-public-key (the export holds none)")
-					}
-					fmt.Fprintln(cmd.ErrOrStderr(), "warning: using the public key stored in the export itself; pass --checkpoint-public-key from a trusted source")
 				}
 				if rep, err = audit.Verify(cmd.Context(), src, opts); err != nil {
 					return err
