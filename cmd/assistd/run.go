@@ -156,11 +156,12 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	deps.Clinic = clinicSvc
 	opts := httpapi.Options{
-		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
-		RequestTimeout:    cfg.Limits.RequestTimeout,
-		BodyReadTimeout:   cfg.Limits.BodyReadTimeout,
-		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
-		IdleTimeout:       cfg.Limits.IdleTimeout,
+		MaxBodyBytes:       cfg.Limits.MaxBodyBytes,
+		RequestTimeout:     cfg.Limits.RequestTimeout,
+		BodyReadTimeout:    cfg.Limits.BodyReadTimeout,
+		OllamaKeysOverHTTP: cfg.Auth.OllamaKeysOverHTTP,
+		ReadHeaderTimeout:  cfg.Limits.ReadHeaderTimeout,
+		IdleTimeout:        cfg.Limits.IdleTimeout,
 	}
 	srv, err := httpapi.Listen(cfg.Listen, httpapi.New(deps, opts), opts, cfg.TLS.CertFile, cfg.TLS.KeyFile, log)
 	if err != nil {
@@ -171,6 +172,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	defer signal.Stop(hup)
 	rld := reloader{path: *cfgPath, environ: environ, pool: pool, audit: auditLog, log: log}
 
+	if cfg.Auth.OllamaKeysOverHTTP && !srv.TLS() {
+		log.Warn("Ollama key signatures are accepted over plain HTTP from other machines (auth.ollama_keys_over_http): "+
+			"a captured signature can be replayed with another body within auth.ollama_max_skew", "window", cfg.Auth.OllamaMaxSkew)
+	}
 	scheme := "http"
 	if srv.TLS() {
 		scheme = "https"

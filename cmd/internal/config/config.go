@@ -133,7 +133,15 @@ type Health struct {
 type Auth struct {
 	// OllamaMaxSkew is how far an Ollama key signature's timestamp may be
 	// from the gateway's clock.
+	// The stock client signs only METHOD,PATH?ts=, not the body: a
+	// captured header can be replayed with another body within this
+	// window, so keep it short.
 	OllamaMaxSkew time.Duration `yaml:"ollama_max_skew" env:"OLLAMA_MAX_SKEW"`
+	// OllamaKeysOverHTTP accepts Ollama key signatures over plain HTTP
+	// from other machines too. Off by default: over plain HTTP they are
+	// accepted only from loopback (e.g. a TLS-terminating proxy on the
+	// same machine), because a captured header can be replayed.
+	OllamaKeysOverHTTP bool `yaml:"ollama_keys_over_http" env:"OLLAMA_KEYS_OVER_HTTP"`
 	// CacheTTL is how long a verified credential is trusted before it is
 	// looked up again (bounds how late a revocation takes effect).
 	CacheTTL time.Duration `yaml:"cache_ttl" env:"CACHE_TTL"`
@@ -206,7 +214,7 @@ func Default() Config {
 		},
 		Health: Health{Interval: 5 * time.Second, ProbeTimeout: 3 * time.Second, BreakerThreshold: 3, BreakerCooldown: 15 * time.Second,
 			WorkProbeTimeout: 30 * time.Second},
-		Auth:      Auth{OllamaMaxSkew: 5 * time.Minute, CacheTTL: 5 * time.Second, PriorityOverCeiling: "refuse"},
+		Auth:      Auth{OllamaMaxSkew: 30 * time.Second, CacheTTL: 5 * time.Second, PriorityOverCeiling: "refuse"},
 		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute, ReviewScope: "own"},
 		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
 		CDS:       defaultCDS(),
@@ -329,8 +337,8 @@ func (c *Config) Validate() error {
 	}
 	for key, d := range map[string]time.Duration{
 		"limits.request_timeout": c.Limits.RequestTimeout, "limits.read_header_timeout": c.Limits.ReadHeaderTimeout,
-		"limits.body_read_timeout": c.Limits.BodyReadTimeout,
-		"limits.shutdown_timeout":  c.Limits.ShutdownTimeout, "health.interval": c.Health.Interval,
+		"limits.body_read_timeout": c.Limits.BodyReadTimeout, "auth.ollama_max_skew": c.Auth.OllamaMaxSkew,
+		"limits.shutdown_timeout": c.Limits.ShutdownTimeout, "health.interval": c.Health.Interval,
 		"health.probe_timeout": c.Health.ProbeTimeout, "health.breaker_cooldown": c.Health.BreakerCooldown,
 		"queues.realtime.timeout": c.Queues.Realtime.Timeout, "queues.interactive.timeout": c.Queues.Interactive.Timeout,
 		"queues.batch.timeout": c.Queues.Batch.Timeout, "health.work_probe_timeout": c.Health.WorkProbeTimeout,

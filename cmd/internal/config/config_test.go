@@ -91,3 +91,11 @@ func TestPriorityCeilings(t *testing.T) {
 		}
 	}
 }
+
+func TestOllamaSignatureWindowIsShort(t *testing.T) {
+	d := Default()
+	if d.Auth.OllamaMaxSkew > time.Minute || d.Auth.OllamaKeysOverHTTP {
+		t.Fatalf("Ollama key signatures: window %s, over plain HTTP %v; want a short window and HTTPS or loopback only",
+			d.Auth.OllamaMaxSkew, d.Auth.OllamaKeysOverHTTP)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -98,8 +99,10 @@ func observe(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 }
 
 // authenticate verifies a bearer token or an Ollama key signature and
-// stores the actor. It does not decide access: allow does.
-func authenticate(v *auth.Verifier) echo.MiddlewareFunc {
+// stores the actor. It does not decide access: allow does. Ollama key
+// signatures cover no body and can be replayed within their window, so
+// over plain HTTP they are accepted only from loopback unless keysOverHTTP.
+func authenticate(v *auth.Verifier, keysOverHTTP bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Request().Header.Get("Authorization")
@@ -113,6 +116,10 @@ func authenticate(v *auth.Verifier) echo.MiddlewareFunc {
 				a, err = v.Bearer(c.Request().Context(), strings.TrimSpace(tok))
 			} else {
 				r := c.Request()
+				if r.TLS == nil && !keysOverHTTP && !loopback(r.RemoteAddr) {
+					return assist.E(assist.KindUnauthorized, "httpapi.authenticate",
+						"Ollama key signatures are accepted only over HTTPS (a captured one could be replayed); use https:// or a bearer token")
+				}
 				a, err = v.Ollama(r.Context(), r.Method, r.URL.Path, r.URL.Query().Get("ts"), h)
 			}
 			if err != nil {
@@ -123,6 +130,16 @@ func authenticate(v *auth.Verifier) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// loopback reports whether a remote address is on this machine.
+func loopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // allow admits only the given roles. Every authenticated route uses it.

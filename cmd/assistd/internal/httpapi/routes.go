@@ -35,7 +35,7 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	e.GET("/ui", pages())
 	e.GET("/ui/*", pages())
 
-	authn := authenticate(d.Verifier)
+	authn := authenticate(d.Verifier, o.OllamaKeysOverHTTP)
 	lim := o.MaxBodyBytes
 
 	// Ollama-compatible API.

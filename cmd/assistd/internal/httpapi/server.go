@@ -61,6 +61,9 @@ type Deps struct {
 type Options struct {
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
+	// OllamaKeysOverHTTP accepts Ollama key signatures over plain HTTP
+	// from non-loopback clients (otherwise HTTPS or loopback only).
+	OllamaKeysOverHTTP bool
 	// BodyReadTimeout bounds reading a request body (a slow or stalled
 	// upload); 0 leaves it unbounded.
 	BodyReadTimeout   time.Duration
