@@ -69,7 +69,15 @@ func TestPriorityCeiling(t *testing.T) {
 // client cancellation (499).
 func TestRequestTimeoutIsATimeout(t *testing.T) {
 	ay := auditYAML(t)
-	g := startGateway(t, hostYAML("h", ollamaURL(t), 2), ay+"limits:\n  request_timeout: 700ms\n")
+	g := startGateway(t, hostYAML("h", ollamaURL(t), 2), ay+"limits:\n  request_timeout: 2s\n")
+	// A warm model: the stream below must start well within the deadline
+	// (20,000 tokens then take far longer than it).
+	warm := fmt.Sprintf(`{"model":%q,"prompt":"x","stream":false,"options":{"num_predict":1}}`, testModel())
+	if resp := g.do(t, assist.RoleClinician, "POST", "/api/generate", warm); resp.StatusCode != http.StatusOK {
+		t.Fatalf("warm-up: %d %s", resp.StatusCode, readAll(t, resp))
+	} else {
+		readAll(t, resp)
+	}
 	long := func(stream bool) string {
 		return fmt.Sprintf(`{"model":%q,"prompt":%q,"stream":%v,"options":{"num_predict":20000,"num_ctx":32768}}`,
 			testModel(), promptMarker, stream)
@@ -98,7 +106,7 @@ func TestRequestTimeoutIsATimeout(t *testing.T) {
 		t.Fatalf("stream end record: error kind %q outcome %q, want timeout/error", kind, outcome)
 	}
 	metrics := readAll(t, g.do(t, "", "GET", "/metrics", ""))
-	if !strings.Contains(metrics, `assist_http_requests_total{code="504",method="POST",route="/api/generate"} 1`) ||
+	if !strings.Contains(metrics, `assist_http_requests_total{code="504",method="POST",route="/api/generate"} 1`+"\n") ||
 		strings.Contains(metrics, `code="499"`) {
 		t.Fatalf("metrics should count the whole answer as 504 and nothing as 499:\n%s", grepLines(metrics, "assist_http_requests_total"))
 	}
