@@ -55,3 +55,17 @@ clean: ## stop every local stack and delete .local/
 	  if [ -L "$$d/pg" ]; then rm -rf "$$(readlink "$$d/pg")"; fi; \
 	done
 	rm -rf .local
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+DIST_LDFLAGS = -s -w -X github.com/soteai/gateway/cmd/internal/buildinfo.Version=$(VERSION) \
+	-X github.com/soteai/gateway/cmd/internal/buildinfo.Commit=$(COMMIT) \
+	-X github.com/soteai/gateway/cmd/internal/buildinfo.Date=$(BUILD_DATE)
+
+.PHONY: dist image
+dist: ## build versioned static binaries (assistd, assist) and a tarball under dist/
+	@scripts/dist.sh "$(VERSION)" '$(DIST_LDFLAGS)'
+
+image: dist ## build the OCI image (no Docker daemon) under dist/ from the static binaries
+	@scripts/image.sh "$(VERSION)"

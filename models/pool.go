@@ -168,6 +168,18 @@ type Pool struct {
 	stopped bool
 	closeCh chan struct{}
 	wg      sync.WaitGroup
+	// waits, when set, receives every request's wait for a host slot
+	// (zero for those served at once), for the queue-wait histogram.
+	waits func(assist.Priority, time.Duration)
+}
+
+// ObserveWaits sets f to receive each request's wait for a host slot
+// (zero when one was free). Call it before the pool serves; f must be fast:
+// it runs under the pool's lock.
+func (p *Pool) ObserveWaits(f func(prio assist.Priority, wait time.Duration)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.waits = f
 }
 
 // NewPool builds a pool over hosts. Call Start to run health checks.
@@ -469,6 +481,9 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 	if h := p.pickLocked(model, prio, exclude); h != nil {
 		h.inflight++
 		l := p.leaseLocked(h, model)
+		if p.waits != nil {
+			p.waits(prio, 0)
+		}
 		p.mu.Unlock()
 		return l, nil
 	}
@@ -651,6 +666,9 @@ func (p *Pool) dispatch() {
 				q.Remove(e)
 				w.elem = nil
 				p.counts.waited[prio] += now.Sub(w.since)
+				if p.waits != nil {
+					p.waits(assist.Priority(prio), now.Sub(w.since))
+				}
 				w.ch <- grant{h: h}
 			}
 			e = next

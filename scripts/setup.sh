@@ -20,7 +20,7 @@ apt_packages=(
   # speech engines (recognition, synthesis, conversion)
   pocketsphinx pocketsphinx-en-us libpocketsphinx-dev espeak-ng flite sox
   # headless browser for the page tests; promtool for the alert rules
-  chromium prometheus
+  chromium prometheus skopeo umoci
 )
 
 install_apt() {

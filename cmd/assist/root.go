@@ -38,6 +38,15 @@ func (e *env) url() (string, error) {
 			return v, nil
 		}
 	}
+	for _, kv := range e.environ {
+		if f, ok := strings.CutPrefix(kv, "ASSIST_DATABASE_URL_FILE="); ok && f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return "", assist.E(assist.KindInvalid, "assist", "cannot read ASSIST_DATABASE_URL_FILE", err)
+			}
+			return strings.TrimSpace(string(b)), nil
+		}
+	}
 	if e.configPath != "" {
 		cfg, err := e.config()
 		if err != nil {
@@ -45,7 +54,7 @@ func (e *env) url() (string, error) {
 		}
 		return cfg.Database.URL, nil
 	}
-	return "", assist.Errorf(assist.KindInvalid, "no database: give --database-url, ASSIST_DATABASE_URL or --config")
+	return "", assist.Errorf(assist.KindInvalid, "no database: give --database-url, ASSIST_DATABASE_URL, ASSIST_DATABASE_URL_FILE or --config")
 }
 
 // config loads the configuration file.
@@ -83,7 +92,7 @@ func newRootCmdEnv(e *env) *cobra.Command {
 	root.PersistentFlags().StringVar(&e.databaseURL, "database-url", "", "PostgreSQL URL (default: ASSIST_DATABASE_URL or the configuration's database.url)")
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stderr)
-	root.AddCommand(newMigrateCmd(e), newTokensCmd(e), newDocsCmd(e, e.openRetrieval), newRiskCmd(), newAuditCmd(e), newEvalCmd(e))
+	root.AddCommand(newVersionCmd(), newMigrateCmd(e), newTokensCmd(e), newDocsCmd(e, e.openRetrieval), newRiskCmd(), newAuditCmd(e), newEvalCmd(e))
 	return root
 }
 

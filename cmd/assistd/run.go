@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/soteai/gateway/cmd/internal/buildinfo"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/soteai/gateway/cmd/internal/schema"
@@ -32,16 +35,18 @@ import (
 	"github.com/soteai/gateway/risk"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 // run wires the gateway from its configuration and serves until ctx ends.
 // It prints one line with the listening address when ready.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("assistd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "configuration file (YAML); ASSIST_* environment variables override it")
+	showVersion := fs.Bool("version", false, "print the version, commit and build date, then exit")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *showVersion {
+		_, err := fmt.Fprintln(stdout, "assistd "+buildinfo.Get().String())
 		return err
 	}
 	cfg, err := config.Load(*cfgPath, environ)
@@ -68,6 +73,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	defer pool.Close()
 
 	m := metrics.New(pool.Stats)
+	pool.ObserveWaits(m.QueueWait)
 	auditLog, err := newAuditor(ctx, cfg, db, log)
 	if err != nil {
 		return err
@@ -88,6 +94,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if auditLog != nil {
 		defer auditLog.Close()
 		recDeps.Log = auditLog
+		m.CheckpointAge(func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			c, err := auditLog.LatestCheckpoint(ctx)
+			if err != nil || c.Time.IsZero() {
+				return -1
+			}
+			return time.Since(c.Time).Seconds()
+		})
 	}
 	rec := record.New(recDeps)
 
@@ -136,12 +151,14 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Rec:         rec,
 		Ready:       db.Ping,
 		Migrations: func(ctx context.Context) string {
-			if err := checkMigrations(ctx, db); err != nil {
+			err := checkMigrations(ctx, db)
+			m.PendingMigrations(pendingCount(err))
+			if err != nil {
 				return assist.MessageOf(err)
 			}
 			return ""
 		},
-		Version: version,
+		Version: buildinfo.Get().String(),
 	}
 	if auditLog != nil {
 		deps.Audit = auditLog
@@ -180,7 +197,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if srv.TLS() {
 		scheme = "https"
 	}
-	log.Info("listening", "addr", srv.Addr(), "tls", srv.TLS(), "hosts", len(cfg.Hosts), "audit", cfg.AuditEnabled(), "version", version)
+	log.Info("listening", "addr", srv.Addr(), "tls", srv.TLS(), "hosts", len(cfg.Hosts), "audit", cfg.AuditEnabled(), "version", buildinfo.Get().Version)
 	fmt.Fprintf(stdout, "assistd listening on %s://%s\n", scheme, srv.Addr())
 
 	errc := make(chan error, 1)
@@ -210,6 +227,27 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+// pendingCount is how many migration sets err (from checkMigrations)
+// names as pending: 0 for none, 1 when the check itself failed.
+func pendingCount(err error) int {
+	var p pendingError
+	if errors.As(err, &p) {
+		return p.n
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+type pendingError struct {
+	n   int
+	err error
+}
+
+func (e pendingError) Error() string { return e.err.Error() }
+func (e pendingError) Unwrap() error { return e.err }
+
 // checkMigrations refuses to serve a database whose schema is older than
 // this binary: the operator runs `assist migrate` first (a newer schema,
 // left by the next release during a rolling upgrade, is served).
@@ -225,6 +263,6 @@ func checkMigrations(ctx context.Context, db *pgxpool.Pool) error {
 	for i, p := range pending {
 		names[i] = p.String()
 	}
-	return assist.E(assist.KindUnavailable, "assistd.checkMigrations",
-		"the database has pending migrations ("+strings.Join(names, ", ")+"): run `assist migrate --config FILE` first")
+	return pendingError{n: len(pending), err: assist.E(assist.KindUnavailable, "assistd.checkMigrations",
+		"the database has pending migrations ("+strings.Join(names, ", ")+"): run `assist migrate --config FILE` first")}
 }

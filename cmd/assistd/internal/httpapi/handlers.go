@@ -104,7 +104,9 @@ func ollamaVersion(d Deps) echo.HandlerFunc {
 		if err != nil {
 			return assist.E(assist.KindUpstream, "httpapi.version", "the model host did not answer", err)
 		}
-		return c.JSON(http.StatusOK, map[string]string{"version": v})
+		// "version" stays Ollama's, which the stock clients read; the
+		// gateway's own build is beside it.
+		return c.JSON(http.StatusOK, map[string]string{"version": v, "gateway": d.Version})
 	}
 }
 

@@ -34,7 +34,7 @@ type Deps struct {
 	// Migrations names the database's pending migrations ("" when the
 	// schema is current), for /readyz.
 	Migrations func(ctx context.Context) string
-	// Version is the gateway's build version.
+	// Version is the gateway's build: version, commit, date, Go version.
 	Version string
 	// Retrieval serves /v1/retrieval; nil leaves those routes out.
 	Retrieval Retrieval

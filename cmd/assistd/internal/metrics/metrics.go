@@ -5,6 +5,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,8 @@ type Metrics struct {
 	tokenRate *prometheus.HistogramVec
 	failovers *prometheus.CounterVec
 	audit     *prometheus.HistogramVec
+	wait      *prometheus.HistogramVec
+	pending   prometheus.Gauge
 }
 
 // New registers the collectors; stats is read at every scrape for queue
@@ -56,7 +59,14 @@ func New(stats func() models.Stats) *Metrics {
 		Name: "assist_audit_append_seconds", Help: "Time to durably append an audit record.",
 		Buckets: prometheus.ExponentialBuckets(0.0002, 2, 14),
 	}, []string{"outcome"})
-	m.reg.MustRegister(m.requests, m.latency, m.ttfb, m.tokens, m.tokenRate, m.failovers, m.audit,
+	m.wait = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "assist_queue_wait_seconds", Help: "Time requests waited for a host slot, by priority class (0 when one was free).",
+		Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300},
+	}, []string{"class"})
+	m.pending = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "assist_migrations_pending", Help: "Migration sets the database lacks (the gateway refuses to start on them).",
+	})
+	m.reg.MustRegister(m.requests, m.latency, m.ttfb, m.tokens, m.tokenRate, m.failovers, m.audit, m.wait, m.pending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if stats != nil {
 		m.reg.MustRegister(&poolCollector{stats: stats})
@@ -103,6 +113,38 @@ func (m *Metrics) AuditAppend(d time.Duration, err error) {
 		outcome = "error"
 	}
 	m.audit.WithLabelValues(outcome).Observe(d.Seconds())
+}
+
+// Names lists the names of every metric the gateway exports (for checks
+// of dashboards and alert rules).
+func (m *Metrics) Names() []string {
+	ch := make(chan *prometheus.Desc, 64)
+	go func() { m.reg.Describe(ch); close(ch) }()
+	var names []string
+	for d := range ch {
+		s := d.String() // Desc{fqName: "name", help: ...}
+		if i := strings.Index(s, `fqName: "`); i >= 0 {
+			rest := s[i+len(`fqName: "`):]
+			names = append(names, rest[:strings.IndexByte(rest, '"')])
+		}
+	}
+	return names
+}
+
+// QueueWait records one request's wait for a host slot.
+func (m *Metrics) QueueWait(prio assist.Priority, d time.Duration) {
+	m.wait.WithLabelValues(prio.String()).Observe(d.Seconds())
+}
+
+// PendingMigrations sets how many migration sets the database lacks.
+func (m *Metrics) PendingMigrations(n int) { m.pending.Set(float64(n)) }
+
+// CheckpointAge exports the age of the audit log's latest signed
+// checkpoint, read at each scrape from age (seconds; -1 when none).
+func (m *Metrics) CheckpointAge(age func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "assist_audit_checkpoint_age_seconds", Help: "Seconds since the audit log's latest signed checkpoint (-1: none yet).",
+	}, age))
 }
 
 type poolCollector struct{ stats func() models.Stats }
