@@ -323,3 +323,35 @@ func (s *Server) SignalRunners(t testing.TB, sig syscall.Signal) int {
 	}
 	return len(kids)
 }
+
+// PrivateModels copies the stack's models directory (the tiny test model
+// is a few hundred KiB) into a directory of the test's own and returns it,
+// for a Start(t, "OLLAMA_MODELS="+dir) server whose models a test may
+// add or delete without touching the stack's.
+func PrivateModels(t testing.TB) string {
+	t.Helper()
+	src := lookup(t, EnvModels)
+	dst := filepath.Join(t.TempDir(), "models")
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("ollamatest: copy the models directory: %v", err)
+	}
+	return dst
+}
