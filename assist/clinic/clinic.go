@@ -130,6 +130,9 @@ type Deps struct {
 	Search Searcher
 	Model  Generator
 	Audit  Committer
+	// Records looks up suggestions for decisions; nil (auditing
+	// disabled) makes Decide unavailable.
+	Records Records
 }
 
 // Service makes suggestions. It is safe for concurrent use.
@@ -691,6 +694,9 @@ func (s *Service) record(ctx context.Context, sg *Suggestion, req Request) error
 			"red_flags": strings.Join(flags, ","), "draft": sg.Draft.Status}}}
 	if sg.Draft.Withheld != nil {
 		e.Attrs["withheld"] = sg.Draft.Withheld.Code
+	}
+	if sg.Draft.Text != "" {
+		e.Attrs["draft_sha256"] = draftHash(sg.Draft.Text)
 	}
 	if sg.MedicationRisk != nil {
 		e.Attrs["kb_version"] = sg.MedicationRisk.KBVersion

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/clinic/redflags"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/retrieval"
@@ -49,6 +50,17 @@ type memAudit struct {
 	entries []record.Entry
 }
 
+func (m *memAudit) Record(_ context.Context, seq int64) (audit.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := int(seq - 42)
+	if i < 0 || i >= len(m.entries) {
+		return audit.Record{}, assist.E(assist.KindNotFound, "mem.Record", "no record")
+	}
+	e := m.entries[i]
+	return audit.Record{Seq: seq, Kind: e.Kind, RelatesTo: e.RelatesTo, Attrs: e.Attrs, Outcome: e.Outcome}, nil
+}
+
 func (m *memAudit) Commit(_ context.Context, e record.Entry) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -72,7 +84,7 @@ func newTestService(t testing.TB, modelText string) (*Service, *fakeModel, *memA
 		t.Fatal(err)
 	}
 	m, a := &fakeModel{text: modelText}, &memAudit{}
-	s, err := New(Config{}, Deps{Rules: rules, KB: kb, Search: fakeSearch{testPassages}, Model: m, Audit: a})
+	s, err := New(Config{}, Deps{Rules: rules, KB: kb, Search: fakeSearch{testPassages}, Model: m, Audit: a, Records: a})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ type triageCase struct {
 		Urgency     redflags.Urgency `json:"urgency"`
 		Flags       []string         `json:"flags"`
 		AbsentFlags []string         `json:"absent_flags"`
+		Reply       string           `json:"reply"`
 	}
 }
 

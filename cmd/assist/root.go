@@ -93,6 +93,7 @@ func newRootCmdEnv(e *env) *cobra.Command {
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stderr)
 	root.AddCommand(newVersionCmd(), newMigrateCmd(e), newTokensCmd(e), newDocsCmd(e, e.openRetrieval), newRiskCmd(), newAuditCmd(e), newEvalCmd(e))
+	root.AddCommand(newClinicCmd(e))
 	return root
 }
 

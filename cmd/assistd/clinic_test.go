@@ -114,6 +114,31 @@ func TestClinicThroughGateway(t *testing.T) {
 			t.Fatalf("model call record %+v", call)
 		}
 		checkClinicFHIR(t, b, sg, 0)
+
+		// The nurse raises the urgency and discards the withheld draft.
+		dec := `{"suggestion":` + strconv.FormatInt(sg.ID, 10) + `,"urgency":"same_day","draft":"discarded"}`
+		resp := g.do(t, assist.RoleClinician, "POST", "/v1/clinic/decisions", dec, "Content-Type", "application/json")
+		db := readAll(t, resp)
+		if resp.StatusCode != 201 {
+			t.Fatalf("decision: %d %s", resp.StatusCode, db)
+		}
+		var dr clinic.DecisionResult
+		if err := json.Unmarshal([]byte(db), &dr); err != nil || !dr.UrgencyChanged || dr.SuggestedUrgency != sg.Urgency.Level && sg.Urgency.Level != "same_day" {
+			t.Fatalf("decision result %+v %v", dr, err)
+		}
+		drec := readClinicRecord(t, g, dr.ID)
+		if drec.Kind != audit.KindClinicDecision || drec.RelatesTo != sg.ID || drec.Attrs["draft"] != "discarded" || drec.Attrs["urgency"] != "same_day" {
+			t.Fatalf("decision record %+v", drec)
+		}
+		for _, bad := range []string{
+			`{"suggestion":` + strconv.FormatInt(sg.ModelCall, 10) + `,"urgency":"same_day","draft":"discarded"}`,
+			`{"suggestion":` + strconv.FormatInt(sg.ID, 10) + `,"urgency":"same_day","draft":"accepted","original_text":"x"}`,
+		} {
+			resp := g.do(t, assist.RoleClinician, "POST", "/v1/clinic/decisions", bad, "Content-Type", "application/json")
+			if b := readAll(t, resp); resp.StatusCode != 404 && resp.StatusCode != 400 {
+				t.Errorf("bad decision: %d %s", resp.StatusCode, b)
+			}
+		}
 	})
 
 	t.Run("red flag: minimum urgency and the emergency reply", func(t *testing.T) {

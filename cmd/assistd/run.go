@@ -167,7 +167,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("clinic red-flag rules: %w", err)
 	}
-	clinicSvc, err := clinic.New(cfg.Clinic, clinic.Deps{Rules: rules, KB: kb, Search: rs, Model: rec, Audit: rec})
+	clinicDeps := clinic.Deps{Rules: rules, KB: kb, Search: rs, Model: rec, Audit: rec}
+	if auditLog != nil {
+		clinicDeps.Records = auditLog
+	}
+	clinicSvc, err := clinic.New(cfg.Clinic, clinicDeps)
 	if err != nil {
 		return fmt.Errorf("clinic: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 // implements it.
 type Clinic interface {
 	Assist(ctx context.Context, req clinic.Request) (clinic.Suggestion, error)
+	Decide(ctx context.Context, d clinic.Decision) (clinic.DecisionResult, error)
 }
 
 var _ Clinic = (*clinic.Service)(nil)
@@ -34,6 +35,7 @@ func registerClinicRoutes(e *echo.Echo, d Deps, authn echo.MiddlewareFunc, limit
 	}
 	g := e.Group("/v1/clinic", authn)
 	g.POST("/assist", clinicAssist(d.Clinic, d.Rec, limit), allow(clinicRoles...))
+	g.POST("/decisions", clinicDecide(d.Clinic, limit), allow(clinicRoles...))
 }
 
 // clinicResponse is the suggestion, with its FHIR R4 resources (a
@@ -79,5 +81,27 @@ func clinicAssist(svc Clinic, rec *record.Recorder, limit int64) echo.HandlerFun
 			}
 		}
 		return c.JSON(http.StatusOK, resp)
+	}
+}
+
+// clinicDecide: POST /v1/clinic/decisions with a clinic.Decision body:
+// the nurse's decision on a suggestion, recorded in the audit log (kind
+// clinic.decision, relating to the suggestion) before the 201 answer,
+// whose X-Sote-Audit-Seq header names it.
+func clinicDecide(svc Clinic, limit int64) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var d clinic.Decision
+		if _, err := decodeJSON(c, limit, &d); err != nil {
+			return err
+		}
+		if d.Subject == "" {
+			d.Subject = c.Request().Header.Get("X-Sote-Patient")
+		}
+		res, err := svc.Decide(c.Request().Context(), d)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(record.SeqHeader, record.FormatSeq(res.ID))
+		return c.JSON(http.StatusCreated, res)
 	}
 }

@@ -86,7 +86,8 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// --- end medication risk ---
 
 	// --- Digital clinic (clinic.go): urgency, red flags, reply drafts. ---
-	// POST /v1/clinic/assist                 service, clinician
+	// POST /v1/clinic/assist                 service, clinician (?fhir=true adds the FHIR resources)
+	// POST /v1/clinic/decisions              service, clinician (the nurse's decision, audited)
 	registerClinicRoutes(e, d, authn, lim)
 	// --- end digital clinic ---
 
