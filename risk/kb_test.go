@@ -110,7 +110,7 @@ func TestLoadKBValidation(t *testing.T) {
 		{"duplicate rule id", "rules/10_interactions.yaml", "id: DDI-BLEED-02", "id: DDI-BLEED-01", `rule "DDI-BLEED-01": duplicate rule id`},
 		{"bad severity", "rules/10_interactions.yaml", "severity: low\n  title: {en: \"Serotonergic", "severity: minor\n  title: {en: \"Serotonergic", `severity "minor" must be high, moderate or low`},
 		{"unknown field", "rules/50_duplication.yaml", "duplicate: atc4", "duplicate: atc4\n  colour: red", `unknown field "colour"`},
-		{"supersedes unknown", "rules/50_duplication.yaml", "supersedes: [DUP-ATC4-01]\n  mechanism: Same mechanism (COX", "supersedes: [DUP-NOPE-01]\n  mechanism: Same mechanism (COX", `supersedes unknown rule "DUP-NOPE-01"`},
+		{"supersedes unknown", "rules/50_duplication.yaml", "supersedes: [DUP-ATC4-01]\n  use: {regular: true}\n  mechanism: Same mechanism (COX", "supersedes: [DUP-NOPE-01]\n  use: {regular: true}\n  mechanism: Same mechanism (COX", `supersedes unknown rule "DUP-NOPE-01"`},
 		{"bad ICD-10", "rules/30_drug_disease.yaml", "conditions_any: [G20]}", "conditions_any: [Parkinson]}", `"Parkinson" is not a single well-formed ICD-10 code`},
 		{"two matchers", "rules/40_older_adults.yaml", "acb_total_min: 3\n  mechanism: Cumulative muscarinic blockade across", "acb_total_min: 3\n  duplicate: atc4\n  mechanism: Cumulative muscarinic blockade across", "exactly one of drugs, count, acb_total_min or duplicate"},
 		{"bad version", "manifest.yaml", "version: 2.0.0", "version: one", `version "one" is not a semantic version`},

@@ -44,6 +44,25 @@ type ruleCase struct {
 
 func in(p Patient, codes ...string) Input { return Input{Drugs: drugs(codes...), Patient: p} }
 
+// used sets drug i's length of use in days.
+func used(in Input, i int, days float64) Input {
+	in.Drugs[i].Duration = &Duration{Value: days, Unit: "d"}
+	return in
+}
+
+// prn marks drug i as needed.
+func prn(in Input, i int) Input {
+	t := true
+	in.Drugs[i].AsNeeded = &t
+	return in
+}
+
+// dosed sets drug i's dosing text.
+func dosed(in Input, i int, text string) Input {
+	in.Drugs[i].DoseText = text
+	return in
+}
+
 var ruleCases = []ruleCase{
 	// Interactions.
 	{"apixaban+ibuprofen", in(pat(50, 90), "B01AF02", "M01AE01"), []string{"DDI-BLEED-01"}, nil},
@@ -145,7 +164,22 @@ var ruleCases = []ruleCase{
 	{"potassium in hyperkalaemia", in(pat(50, 90, "E87.5"), "A12BA01"), []string{"DD-K-01"}, nil},
 
 	// Older adults.
-	{"diazepam at 70", in(pat(70, 90), "N05BA01"), []string{"PIM-BZD-01"}, nil},
+	{"diazepam at 70 for a week", used(in(pat(70, 90), "N05BA01"), 0, 7), []string{"PIM-BZD-01"}, []string{"PIM-BZD-02"}},
+	{"diazepam at 70 for 4 weeks", used(in(pat(70, 90), "N05BA01"), 0, 28), []string{"PIM-BZD-02"}, []string{"PIM-BZD-01"}},
+	{"zopiclone at 70 for 8 weeks (not a benzodiazepine)", used(in(pat(70, 90), "N05CF01"), 0, 56), []string{"PIM-BZD-01"}, []string{"PIM-BZD-02"}},
+	{"regular oxycodone at 70 without a laxative", in(pat(70, 90), "N02AA05"), []string{"PIM-OPI-01"}, nil},
+	{"regular oxycodone at 70 with macrogol", in(pat(70, 90), "N02AA05", "A06AD15"), nil, []string{"PIM-OPI-01"}},
+	{"as-needed oxycodone at 70", prn(in(pat(70, 90), "N02AA05"), 0), nil, []string{"PIM-OPI-01"}},
+	{"oxycodone-naloxone at 70", in(pat(70, 90), "N02AA55"), nil, []string{"PIM-OPI-01"}},
+	{"digoxin 0.25 mg at 80", dosed(in(pat(80, 90), "C01AA05"), 0, "0,25 mg x 1"), []string{"PIM-DIG-01"}, nil},
+	{"digoxin 0.125 mg at 80", dosed(in(pat(80, 90), "C01AA05"), 0, "0,125 mg x 1"), nil, []string{"PIM-DIG-01"}},
+	{"dabigatran 150 mg x 2 at 82", dosed(in(pat(82, 90), "B01AE07"), 0, "150 mg x 2"), []string{"PIM-DAB-01"}, nil},
+	{"dabigatran 110 mg x 2 at 82", dosed(in(pat(82, 90), "B01AE07"), 0, "110 mg x 2"), nil, []string{"PIM-DAB-01"}},
+	{"dabigatran 150 mg x 2 at 79", dosed(in(pat(79, 90), "B01AE07"), 0, "150 mg x 2"), nil, []string{"PIM-DAB-01"}},
+	{"sertraline after a hip fracture", in(pat(80, 90, "S72.0"), "N06AB06"), []string{"FALL-04"}, nil},
+	{"mirtazapine after a hip fracture (not TCA/SSRI/SNRI)", in(pat(80, 90, "S72.0"), "N06AX11"), nil, []string{"FALL-04"}},
+	{"pregabalin after a wrist fracture", in(pat(75, 90, "S52.5"), "N03AX16"), []string{"FALL-05"}, nil},
+	{"levetiracetam after a fracture, with epilepsy", in(pat(75, 90, "S52.5", "G40.9"), "N03AX14"), nil, []string{"FALL-05"}},
 	{"diazepam at 50", in(pat(50, 90), "N05BA01"), nil, []string{"PIM-BZD-01"}},
 	{"amitriptyline at 70", in(pat(70, 90), "N06AA09"), []string{"PIM-TCA-01"}, nil},
 	{"hydroxyzine at 70", in(pat(70, 90), "N05BB01"), []string{"PIM-AH-01"}, nil},
@@ -159,7 +193,11 @@ var ruleCases = []ruleCase{
 	{"doxazosin at 70", in(pat(70, 90), "C02CA04"), []string{"PIM-ALPHA-01"}, nil},
 	{"tamsulosin at 70", in(pat(70, 90), "G04CA02"), nil, []string{"PIM-ALPHA-01"}},
 	{"desmopressin at 70", in(pat(70, 90), "H01BA02"), []string{"PIM-DESMO-01"}, nil},
-	{"omeprazole at 70", in(pat(70, 90), "A02BC01"), []string{"PIM-PPI-01"}, nil},
+	{"omeprazole at 70 for 12 weeks", used(in(pat(70, 90), "A02BC01"), 0, 84), []string{"PIM-PPI-01"}, nil},
+	{"omeprazole at 70 for 8 weeks", used(in(pat(70, 90), "A02BC01"), 0, 56), nil, []string{"PIM-PPI-01"}},
+	{"omeprazole at 70 as needed", prn(used(in(pat(70, 90), "A02BC01"), 0, 365), 0), nil, []string{"PIM-PPI-01"}},
+	{"omeprazole at 70 with an NSAID", used(in(pat(70, 90), "A02BC01", "M01AE01"), 0, 365), nil, []string{"PIM-PPI-01"}},
+	{"omeprazole at 70 with Barrett's oesophagus", used(in(pat(70, 90, "K22.7"), "A02BC01"), 0, 365), nil, []string{"PIM-PPI-01"}},
 	{"aspirin at 75 without CVD", in(pat(75, 90, "I10"), "B01AC06"), []string{"PIM-ASA-01"}, nil},
 	{"aspirin at 75 with coronary disease", in(pat(75, 90, "I25.1"), "B01AC06"), nil, []string{"PIM-ASA-01"}},
 	{"starting warfarin at 75", in(pat(75, 90), "+B01AA03"), []string{"PIM-WARF-01"}, nil},
