@@ -81,5 +81,7 @@ const (
 	TaskSummary     Task = "visit_summary"
 	TaskInterpret   Task = "interpretation"
 	TaskEval        Task = "eval"
-	TaskClinic      Task = "clinic" // digital clinic: urgency and reply drafts
+	TaskClinic      Task = "clinic"           // digital clinic: urgency and reply drafts
+	TaskTranscribe  Task = "transcription"    // speech recognition (POST /v1/audio/transcriptions)
+	TaskSynthesize  Task = "speech_synthesis" // speech synthesis (POST /v1/audio/speech)
 )

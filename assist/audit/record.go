@@ -35,6 +35,11 @@ const (
 	KindRetrievalDelete           EventKind = "retrieval.delete"            // a document deleted
 	KindRetrievalDeleteCollection EventKind = "retrieval.delete_collection" // a collection deleted with all its documents
 	KindRetrievalReembed          EventKind = "retrieval.reembed"           // a collection moved to another embedding model
+
+	// Speech: recognition and synthesis. Audio is recorded by its SHA-256
+	// only, never stored.
+	KindSpeechTranscribe EventKind = "speech.transcribe" // audio in (hash), transcript out
+	KindSpeechSynthesize EventKind = "speech.synthesize" // text in, audio out (hash)
 )
 
 // Outcome is how an event ended, or what a reviewer decided.

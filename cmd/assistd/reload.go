@@ -22,6 +22,7 @@ type reloader struct {
 	path    string
 	environ []string
 	pool    *models.Pool
+	speech  *speechEngines // the transcription hosts' pool; nil in tests of the reloader alone
 	audit   *audit.Log // nil when auditing is disabled
 	log     *slog.Logger
 }
@@ -40,6 +41,11 @@ func (r reloader) reload(ctx context.Context) {
 	} else {
 		r.pool.SetHosts(cfg.PoolHosts())
 		r.pool.CheckNow(ctx)
+		if r.speech != nil {
+			if err := r.speech.reload(ctx, cfg); err != nil {
+				r.log.Error("the transcription hosts were not reloaded", "err", err)
+			}
+		}
 		ev.Outcome = audit.OutcomeOK
 		ev.Attrs["hosts"] = strconv.Itoa(len(cfg.Hosts))
 		r.log.Info("configuration reloaded", "hosts", len(cfg.Hosts), "note", "only the host list is applied without a restart")

@@ -72,6 +72,12 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	pool.Start(ctx)
 	defer pool.Close()
 
+	se, err := newSpeech(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer se.close()
+
 	m := metrics.New(pool.Stats)
 	pool.ObserveWaits(m.QueueWait)
 	auditLog, err := newAuditor(ctx, cfg, db, log)
@@ -159,6 +165,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			return ""
 		},
 		Version: buildinfo.Get().String(),
+		Speech:  se.deps(cfg),
 	}
 	if auditLog != nil {
 		deps.Audit = auditLog
@@ -191,7 +198,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	rld := reloader{path: *cfgPath, environ: environ, pool: pool, audit: auditLog, log: log}
+	rld := reloader{path: *cfgPath, environ: environ, pool: pool, speech: se, audit: auditLog, log: log}
 
 	if cfg.Auth.OllamaKeysOverHTTP && !srv.TLS() {
 		log.Warn("Ollama key signatures are accepted over plain HTTP from other machines (auth.ollama_keys_over_http): "+

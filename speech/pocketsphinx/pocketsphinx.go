@@ -85,8 +85,9 @@ type Engine struct {
 
 var _ speech.Transcriber = (*Engine)(nil)
 
-// New loads one decoder now, so a missing or broken model is reported at
-// start-up (kind unavailable), and makes the rest on demand.
+// New checks that the model is installed (kind unavailable when not) and
+// makes decoders on demand, so a gateway that never hears English pays
+// nothing for it.
 func New(cfg Config) (*Engine, error) {
 	const op = "pocketsphinx.New"
 	if cfg.ModelDir == "" {
@@ -111,13 +112,6 @@ func New(cfg Config) (*Engine, error) {
 	for range cfg.Decoders {
 		e.slot <- struct{}{}
 	}
-	<-e.slot
-	ps, err := e.newDecoder()
-	if err != nil {
-		e.Close()
-		return nil, err
-	}
-	e.free <- ps
 	return e, nil
 }
 

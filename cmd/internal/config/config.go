@@ -40,6 +40,7 @@ type Config struct {
 	Clinic clinic.Config `yaml:"clinic"`
 	Log    Log           `yaml:"log" envPrefix:"LOG_"`
 	Evals  Evals         `yaml:"evals" envPrefix:"EVALS_"`
+	Speech Speech        `yaml:"speech" envPrefix:"SPEECH_"`
 }
 
 // Evals configures evaluation runs (assist eval).
@@ -62,12 +63,21 @@ type Database struct {
 	MaxConns int32  `yaml:"max_conns" env:"MAX_CONNS"`
 }
 
-// Host is one Ollama host.
+// Host is one Ollama host, or, with kind "transcription", one speech
+// recognition host (see TranscriptionHosts in speech.go).
 type Host struct {
 	Name          string   `yaml:"name"`
 	URL           string   `yaml:"url"`
 	Labels        []string `yaml:"labels"`
 	MaxConcurrent int      `yaml:"max_concurrent"`
+	Kind          string   `yaml:"kind"` // "ollama" (default) or "transcription"
+	// Transcription hosts only: the model name sent upstream, a bearer
+	// key file (another gateway's token), the health-check path and the
+	// languages served (empty: all Whisper languages).
+	Model      string   `yaml:"model"`
+	APIKeyFile string   `yaml:"api_key_file"`
+	HealthPath string   `yaml:"health_path"`
+	Languages  []string `yaml:"languages"`
 }
 
 // Models names the models the gateway's own tasks use.
@@ -216,6 +226,7 @@ func Default() Config {
 			WorkProbeTimeout: 30 * time.Second},
 		Auth:      Auth{OllamaMaxSkew: 30 * time.Second, CacheTTL: 5 * time.Second, PriorityOverCeiling: "refuse"},
 		Audit:     Audit{Retention: 0, CheckpointEvery: time.Minute, ReviewScope: "own"},
+		Speech:    DefaultSpeech(),
 		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
 		CDS:       defaultCDS(),
 		Log:       Log{Level: "info"},
@@ -307,7 +318,7 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return bad("database.url", "must be a postgres:// URL")
 	}
-	if len(c.Hosts) == 0 {
+	if len(c.PoolHosts()) == 0 {
 		return bad("hosts", "at least one Ollama host is required (or ASSIST_OLLAMA_URLS)")
 	}
 	names := map[string]bool{}
@@ -319,6 +330,9 @@ func (c *Config) Validate() error {
 		}
 		if h.MaxConcurrent < 0 {
 			return bad(key+".max_concurrent", "must not be negative")
+		}
+		if err := validateHostKind(key, h); err != nil {
+			return err
 		}
 		name := h.Name
 		if name == "" {
@@ -364,6 +378,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.CDS.validate(); err != nil {
+		return err
+	}
+	if err := c.Speech.validate(); err != nil {
 		return err
 	}
 	switch c.Log.Level {

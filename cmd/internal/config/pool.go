@@ -5,10 +5,13 @@ import (
 	"github.com/soteai/gateway/models"
 )
 
-// PoolHosts converts the configured hosts for models.NewPool.
+// PoolHosts converts the configured Ollama hosts for models.NewPool.
 func (c *Config) PoolHosts() []models.HostConfig {
 	out := make([]models.HostConfig, 0, len(c.Hosts))
 	for _, h := range c.Hosts {
+		if h.Kind == KindTranscription {
+			continue
+		}
 		out = append(out, models.HostConfig{Name: h.Name, URL: h.URL, Labels: h.Labels, MaxConcurrent: h.MaxConcurrent})
 	}
 	return out

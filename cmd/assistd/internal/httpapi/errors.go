@@ -29,7 +29,8 @@ func shapeOf(path string) shape {
 	case strings.HasPrefix(path, "/api/"), path == "/":
 		return shapeOllama
 	case strings.HasPrefix(path, "/v1/chat/"), strings.HasPrefix(path, "/v1/embeddings"),
-		strings.HasPrefix(path, "/v1/models"), strings.HasPrefix(path, "/v1/completions"):
+		strings.HasPrefix(path, "/v1/models"), strings.HasPrefix(path, "/v1/completions"),
+		strings.HasPrefix(path, "/v1/audio/"):
 		return shapeOpenAI
 	}
 	return shapeNative

@@ -62,6 +62,12 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	oa.POST("/chat/completions", relayCall(d, lim, apiOpenAI, "/v1/chat/completions", assist.TaskChat), allow(modelUsers...))
 	oa.POST("/embeddings", relayCall(d, lim, apiOpenAI, "/v1/embeddings", assist.TaskEmbed), allow(modelUsers...))
 
+	// Speech (speech.go): OpenAI-compatible recognition and synthesis.
+	if d.Speech != nil {
+		oa.POST("/audio/transcriptions", transcribe(d), allow(modelUsers...))
+		oa.POST("/audio/speech", synthesize(d, lim), allow(modelUsers...))
+	}
+
 	// Gateway administration.
 	adm := e.Group("/v1/admin", authn)
 	adm.GET("/hosts", adminHosts(d), allow(adminOnly...))

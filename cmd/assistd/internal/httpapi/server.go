@@ -55,6 +55,8 @@ type Deps struct {
 	Clinic Clinic
 	// ReviewScope is which outputs clinicians may review ("" means own).
 	ReviewScope ReviewScope
+	// Speech serves /v1/audio (speech.go); nil leaves those routes out.
+	Speech *SpeechDeps
 }
 
 // Options are the HTTP server's limits.
