@@ -23,7 +23,7 @@ type reloader struct {
 	environ []string
 	pool    *models.Pool
 	speech  *speechEngines // the transcription hosts' pool; nil in tests of the reloader alone
-	audit   *audit.Log // nil when auditing is disabled
+	audit   *audit.Log     // nil when auditing is disabled
 	log     *slog.Logger
 }
 

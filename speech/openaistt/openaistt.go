@@ -98,6 +98,27 @@ func (u *Upstreams) SetHosts(hosts []Host) {
 	u.mu.Unlock()
 }
 
+// serves reports whether some configured host (healthy or not) is meant
+// to serve lang; "" (detection) is served by every host.
+func (u *Upstreams) serves(lang string) bool {
+	if u == nil {
+		return false
+	}
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	p := primary(lang)
+	for _, h := range u.byURL {
+		langs := h.Languages
+		if len(langs) == 0 {
+			langs = WhisperLanguages
+		}
+		if p == "" || slices.ContainsFunc(langs, func(l string) bool { return primary(l) == p }) {
+			return true
+		}
+	}
+	return false
+}
+
 func (u *Upstreams) host(baseURL string) (Host, bool) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
@@ -197,28 +218,30 @@ func (c *Client) Transcribe(ctx context.Context, a speech.Audio, lang string) (s
 	if err != nil {
 		return speech.Transcript{}, err
 	}
-	var upErr error
-	if c.Pool != nil && c.Upstreams != nil {
-		tr, err := c.upstream(ctx, a, lang)
-		if err == nil {
-			return tr, nil
+	fallbackServes := c.Fallback != nil && (c.FallbackServes == nil || c.FallbackServes(lang) == nil)
+	if c.Pool == nil || !c.Upstreams.serves(lang) {
+		// No host is configured for the language: the local engine or a
+		// clear refusal, without waiting on the pool.
+		if fallbackServes {
+			return c.Fallback.Transcribe(ctx, a, lang)
 		}
-		switch assist.KindOf(err) {
-		case assist.KindCanceled, assist.KindInvalid, assist.KindTooLarge:
-			return speech.Transcript{}, err
-		}
-		upErr = err
-	}
-	if c.Fallback != nil && (c.FallbackServes == nil || c.FallbackServes(lang) == nil) {
-		if upErr != nil && assist.KindOf(upErr) != assist.KindNotFound && c.Log != nil {
-			c.Log.Warn("no transcription host served; using the local engine", "kind", string(assist.KindOf(upErr)), "op", op)
-		}
-		return c.Fallback.Transcribe(ctx, a, lang)
-	}
-	if upErr == nil || assist.KindOf(upErr) == assist.KindNotFound {
 		return speech.Transcript{}, assist.Errorf(assist.KindInvalid, "no speech recognition engine serves language %q", lang)
 	}
-	return speech.Transcript{}, upErr
+	tr, err := c.upstream(ctx, a, lang)
+	if err == nil {
+		return tr, nil
+	}
+	switch assist.KindOf(err) {
+	case assist.KindCanceled, assist.KindInvalid, assist.KindTooLarge:
+		return speech.Transcript{}, err
+	}
+	if !fallbackServes {
+		return speech.Transcript{}, err
+	}
+	if c.Log != nil {
+		c.Log.Warn("no transcription host served; using the local engine", "kind", string(assist.KindOf(err)), "op", op)
+	}
+	return c.Fallback.Transcribe(ctx, a, lang)
 }
 
 // upstream runs one transcription through the pool's failover.
