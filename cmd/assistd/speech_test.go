@@ -316,10 +316,19 @@ func TestGatewayAsTranscriptionUpstream(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte(a.Tokens[assist.RoleService]+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hosts := hostYAML("h1", ollamaURL(t), 4) +
-		"  - name: dead\n    kind: transcription\n    url: http://127.0.0.1:9\n    languages: [en]\n" +
+	dead := "  - name: dead\n    kind: transcription\n    url: http://127.0.0.1:9\n    languages: [en]\n"
+	noLocal := "speech:\n  pocketsphinx:\n    enabled: false\n"
+	// Gateway D answers health checks but cannot transcribe (its only
+	// engine is a dead host): every transcription there is a 503.
+	d := startGateway(t, hostYAML("h1", ollamaURL(t), 4)+dead, noLocal)
+	keyD := filepath.Join(t.TempDir(), "gw-d.key")
+	if err := os.WriteFile(keyD, []byte(d.Tokens[assist.RoleService]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hosts := hostYAML("h1", ollamaURL(t), 4) + dead +
+		fmt.Sprintf("  - name: gw-d\n    kind: transcription\n    url: %s\n    api_key_file: %s\n    languages: [en]\n", d.URL, keyD) +
 		fmt.Sprintf("  - name: gw-a\n    kind: transcription\n    url: %s\n    api_key_file: %s\n    labels: [gpu]\n    languages: [en]\n", a.URL, keyFile)
-	b := startGateway(t, hosts, "speech:\n  pocketsphinx:\n    enabled: false\n")
+	b := startGateway(t, hosts, noLocal)
 
 	s := speechtest.Sentences[4]
 	body, ctype := multipartWAV(t, speechtest.FliteWAV(t, s), "model", "whisper-1", "language", "en", "response_format", "verbose_json")
@@ -348,6 +357,28 @@ func TestGatewayAsTranscriptionUpstream(t *testing.T) {
 	if !strings.Contains(a.Logs.String(), `"/v1/audio/transcriptions"`) {
 		t.Fatal("gateway A's log shows no transcription request")
 	}
+	// At interactive priority B spreads the calls over gw-d and gw-a; gw-d
+	// fails each (503) and B fails over to gw-a: every call is served.
+	hello := speechtest.FliteWAV(t, "hello")
+	for i := range 3 {
+		body, ctype := multipartWAV(t, hello, "model", "whisper-1", "language", "en")
+		resp := b.do(t, assist.RoleService, "POST", "/v1/audio/transcriptions", body, "Content-Type", ctype)
+		if out := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("X-Sote-Speech-Engine"), "@ gw-a") {
+			t.Fatalf("call %d: %d %s (engine %q)", i, resp.StatusCode, out, resp.Header.Get("X-Sote-Speech-Engine"))
+		}
+	}
+	if !strings.Contains(d.Logs.String(), `"/v1/audio/transcriptions"`) {
+		t.Fatal("no call was tried on gw-d first: failover not shown")
+	}
+
+	// A gateway whose hosts are all down still serves English in-process.
+	gc := startGateway(t, hostYAML("h1", ollamaURL(t), 4)+dead, "")
+	body, ctype = multipartWAV(t, hello, "model", "whisper-1", "language", "en")
+	resp = gc.do(t, assist.RoleClinician, "POST", "/v1/audio/transcriptions", body, "Content-Type", ctype)
+	if out := readAll(t, resp); resp.StatusCode != 200 || resp.Header.Get("X-Sote-Speech-Engine") != pocketsphinx.Version {
+		t.Fatalf("fallback: %d %s (engine %q)", resp.StatusCode, out, resp.Header.Get("X-Sote-Speech-Engine"))
+	}
+
 	// B has no engine for Finnish: a clear refusal, not garbage.
 	body, ctype = multipartWAV(t, speechtest.FliteWAV(t, "hello"), "model", "whisper-1", "language", "fi")
 	resp = b.do(t, assist.RoleInterpreter, "POST", "/v1/audio/transcriptions", body, "Content-Type", ctype)
