@@ -11,6 +11,7 @@ import (
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/clinic"
+	"github.com/soteai/gateway/cmd/assistd/internal/browsertest"
 )
 
 // clinicInstructions is a county's instruction document for the test.
@@ -237,4 +238,55 @@ func checkClinicFHIR(t *testing.T, body string, sg clinic.Suggestion, comms int)
 	if kinds["Communication"] != comms || kinds["ClinicalImpression"] != 1 || kinds["Provenance"] != comms+1 {
 		t.Errorf("FHIR resources %v", kinds)
 	}
+}
+
+// TestClinicPanel drives the assist panel in headless Chromium: a nurse
+// signs in, enters a thread, asks for a suggestion, sees the red flag
+// highlighted in the patient's words and the denied symptom, accepts the
+// county's emergency reply with a raised urgency kept, and the decision
+// is in the audit log.
+func TestClinicPanel(t *testing.T) {
+	g := startClinicGateway(t)
+	b := browsertest.New(t, browsertest.Options{})
+	b.Navigate(g.URL + "/ui/clinic/")
+	b.WaitVisible("#token-form")
+	b.SetValue("#ui-lang", "fi")
+	if got := b.Text("h1"); got != "Digiklinikan avustaja" {
+		t.Errorf("Finnish title %q", got)
+	}
+	b.SetValue("#token", g.Tokens[assist.RoleClinician])
+	b.Click("#token-form button")
+	b.WaitVisible("#panel")
+	b.SetValue("#msg-1", "Isällä alkoi puoli tuntia sitten kova rintakipu ja hän hikoilee.")
+	b.Click("#add-nurse")
+	b.SetValue("#msg-2", "Onko hänellä hengenahdistusta?")
+	b.Click("#add-patient")
+	b.SetValue("#msg-3", "Ei ole hengenahdistusta.")
+	b.Click("#suggest")
+	b.WaitVisible("#result")
+	if lvl := browsertest.Eval[string](b, `document.getElementById("urgency-level").dataset.level`); lvl != "emergency" {
+		t.Fatalf("urgency shown %q", lvl)
+	}
+	if n := browsertest.Eval[int](b, `document.querySelectorAll("#marked mark.reason.flag").length`); n < 2 {
+		t.Errorf("%d red-flag spans highlighted", n)
+	}
+	if got := b.Text("#denied"); !strings.Contains(got, "hengenahdistusta") {
+		t.Errorf("denied %q", got)
+	}
+	if got := browsertest.Eval[string](b, `document.getElementById("draft-text").value`); got != clinic.DefaultEmergencyReply.FI {
+		t.Errorf("draft %q", got)
+	}
+	b.Screenshot("suggestion")
+	b.Click("#accept")
+	b.WaitVisible("#decision-status")
+	id := browsertest.Eval[string](b, `document.getElementById("decision-status").dataset.id`)
+	seq, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		t.Fatalf("decision id %q", id)
+	}
+	rec := readClinicRecord(t, g, seq)
+	if rec.Kind != audit.KindClinicDecision || rec.Attrs["draft"] != "accepted" || rec.Attrs["urgency"] != "emergency" {
+		t.Errorf("decision record %+v", rec)
+	}
+	b.Screenshot("decided")
 }

@@ -9,7 +9,10 @@ const S = {
 };
 
 // Pages by role; each page directory adds itself here.
-const PAGES = [];
+const PAGES = [
+  { href: "/ui/clinic/", roles: ["clinician", "service"],
+    title: { fi: "Digiklinikan avustaja", sv: "Digitala klinikens assistent", en: "Digital clinic assistant" } },
+];
 
 const langSel = document.getElementById("ui-lang");
 langSel.value = uiLang();
