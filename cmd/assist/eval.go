@@ -28,6 +28,7 @@ import (
 	"github.com/soteai/gateway/evals/suite"
 	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/models/ollama"
+	"github.com/soteai/gateway/models/releases"
 	"github.com/soteai/gateway/retrieval"
 	retrievalstore "github.com/soteai/gateway/retrieval/pgstore"
 	"github.com/soteai/gateway/risk"
@@ -347,6 +348,14 @@ tokens/s) and exits non-zero when a threshold of the suite fails.`,
 				if err := writeRunReport(ctx, v.store, run.ID, reportPath, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
+			}
+			if s.Qualifies != "" && s.NeedsModel() && sum.Pass {
+				// The tested release becomes a candidate a reviewer can approve.
+				rel, err := releases.NewStore(v.db).Propose(ctx, s.Qualifies, m.Name, m.Digest, "")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(errOut, "release %d (%s %s for %s) is %s\n", rel.ID, m.Name, shortDigest(m.Digest), s.Qualifies, rel.Status)
 			}
 			if !sum.Pass {
 				return fmt.Errorf("run %s: %w", run.ID, runner.ErrThresholds)

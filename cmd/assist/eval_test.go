@@ -313,6 +313,33 @@ func TestEvalRunKillResumeReportCompare(t *testing.T) {
 	if out, _, err := s.assist("eval", "list"); err != nil || !strings.Contains(out, runID) || !strings.Contains(out, cand) {
 		t.Errorf("list: %v\n%s", err, out)
 	}
+
+	// 5. A reviewer approves the first release with the hash of the report
+	// read; a wrong hash is refused; then the release is withdrawn.
+	hash := report.Hash(html)
+	if _, _, err := s.assist("models", "approve", "--run", runID, "--report-sha256", strings.Repeat("0", 64), "--reason", "x"); err == nil {
+		t.Error("approval with another report's hash accepted")
+	}
+	out, _, err = s.assist("models", "approve", "--run", runID, "--report-sha256", hash, "--reason", "Regression suite passed", "--task", "interpretation")
+	if err != nil || !strings.Contains(out, "approved") {
+		t.Fatalf("approve: %v %s", err, out)
+	}
+	out, _, err = s.assist("models", "list")
+	if err != nil || !strings.Contains(out, "approved") || !strings.Contains(out, runID) {
+		t.Fatalf("models list: %v\n%s", err, out)
+	}
+	var relID string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "approved") {
+			relID = strings.Fields(line)[0]
+		}
+	}
+	if out, _, err := s.assist("models", "withdraw", relID, "--reason", "test over"); err != nil || !strings.Contains(out, "withdrawn") {
+		t.Errorf("withdraw: %v %s", err, out)
+	}
+	if n := count(t, s.db, `SELECT count(*) FROM audit_records WHERE kind = 'model.approval'`); n != 2 {
+		t.Errorf("%d approval/withdrawal audit records, want 2", n)
+	}
 }
 
 // TestEvalRunRiskSuiteAndThresholds runs the built-in risk suite (no

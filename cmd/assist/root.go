@@ -94,6 +94,7 @@ func newRootCmdEnv(e *env) *cobra.Command {
 	root.SetErr(os.Stderr)
 	root.AddCommand(newVersionCmd(), newMigrateCmd(e), newTokensCmd(e), newDocsCmd(e, e.openRetrieval), newRiskCmd(), newAuditCmd(e), newEvalCmd(e))
 	root.AddCommand(newClinicCmd(e))
+	root.AddCommand(newModelsCmd(e))
 	return root
 }
 

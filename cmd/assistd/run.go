@@ -19,6 +19,7 @@ import (
 	"github.com/soteai/gateway/cmd/internal/schema"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/clinic"
 	"github.com/soteai/gateway/assist/clinic/redflags"
@@ -27,9 +28,13 @@ import (
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
+	"github.com/soteai/gateway/cmd/internal/approve"
 	"github.com/soteai/gateway/cmd/internal/config"
+	evalstore "github.com/soteai/gateway/evals/pgstore"
+	"github.com/soteai/gateway/evals/runner"
 	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/models/ollama"
+	"github.com/soteai/gateway/models/releases"
 	"github.com/soteai/gateway/retrieval"
 	"github.com/soteai/gateway/retrieval/pgstore"
 	"github.com/soteai/gateway/risk"
@@ -90,9 +95,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	riskDeps := &httpapi.RiskDeps{KB: kb, Now: time.Now}
 	svc := &ollama.Service{Pool: pool, Client: oc}
+	// Each task's model: its approved release where enforcement is on
+	// (releases.enforce), else the configured one.
+	relStore := releases.NewStore(db)
+	resolver := &approve.Resolver{Releases: relStore, Enforce: cfg.EnforcedTasks(), Fallback: cfg.TaskModels(), TTL: cfg.Releases.CacheTTL}
 	recDeps := record.Deps{
 		Models:     record.Ollama{Svc: svc},
-		Resolver:   cfg.TaskModels(),
+		Resolver:   resolver,
 		Observe:    m,
 		Logger:     log,
 		EndTimeout: 10 * time.Second,
@@ -124,7 +133,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if _, err := cfg.TaskModels().Resolve(ctx, assist.TaskRiskSummary); err == nil {
+	if _, err := cfg.TaskModels().Resolve(ctx, assist.TaskRiskSummary); err == nil || resolver.Enforce[assist.TaskRiskSummary] {
 		// The plain-language summaries of risk flags: one audited model
 		// call each, at interactive priority.
 		riskDeps.Summary = record.Fixed{Rec: rec, Call: record.Call{
@@ -183,6 +192,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("clinic: %w", err)
 	}
 	deps.Clinic = clinicSvc
+	deps.Releases = releaseDeps(ctx, cfg, pool, relStore, resolver, evalstore.New(db), auditLog, m, log)
 	opts := httpapi.Options{
 		MaxBodyBytes:       cfg.Limits.MaxBodyBytes,
 		RequestTimeout:     cfg.Limits.RequestTimeout,
@@ -230,6 +240,42 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
+}
+
+// releaseDeps builds the model-release workflow and starts the watcher
+// that notices hosts serving another digest under an approved name (it
+// checks at every health interval; metrics and /v1/admin/hosts show it).
+func releaseDeps(ctx context.Context, cfg *config.Config, pool *models.Pool, st *releases.Store, resolver *approve.Resolver,
+	runs runner.Store, auditLog *audit.Log, m *metrics.Metrics, log *slog.Logger) *httpapi.ReleaseDeps {
+	w := &approve.Workflow{Releases: st, Runs: runs}
+	watcher := &approve.Watcher{Resolver: resolver, Log: log, Hosts: func() []releases.HostModel {
+		var out []releases.HostModel
+		for _, h := range pool.Stats().Hosts {
+			if !h.Up {
+				continue
+			}
+			for _, mi := range h.Models {
+				out = append(out, releases.HostModel{Host: h.Name, Model: mi.Name, Digest: mi.Digest})
+			}
+		}
+		return out
+	}}
+	if auditLog != nil {
+		w.Audit, watcher.Audit = auditLog, auditLog
+	}
+	check := func(ctx context.Context) {
+		resolver.Refresh()
+		if _, err := watcher.Check(ctx); err != nil {
+			log.Warn("model release check failed", "err", err)
+		}
+	}
+	every := cfg.Health.Interval
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	go watcher.Run(ctx, every)
+	m.WatchReleases(watcher.Current)
+	return &httpapi.ReleaseDeps{Workflow: w, Mismatches: watcher.Current, Check: check}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

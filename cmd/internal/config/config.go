@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/clinic"
 	"github.com/soteai/gateway/assist/record"
+	"github.com/soteai/gateway/evals/suite"
 )
 
 // Config is the whole gateway configuration. See assistd.example.yaml.
@@ -37,10 +39,11 @@ type Config struct {
 	CDS        CDS       `yaml:"cds" envPrefix:"CDS_"`
 	// Clinic is the digital clinic assistant: urgency scale, the county's
 	// replies for red flags, limits (assist/clinic.Config).
-	Clinic clinic.Config `yaml:"clinic"`
-	Log    Log           `yaml:"log" envPrefix:"LOG_"`
-	Evals  Evals         `yaml:"evals" envPrefix:"EVALS_"`
-	Speech Speech        `yaml:"speech" envPrefix:"SPEECH_"`
+	Clinic   clinic.Config `yaml:"clinic"`
+	Log      Log           `yaml:"log" envPrefix:"LOG_"`
+	Evals    Evals         `yaml:"evals" envPrefix:"EVALS_"`
+	Speech   Speech        `yaml:"speech" envPrefix:"SPEECH_"`
+	Releases Releases      `yaml:"releases" envPrefix:"RELEASES_"`
 }
 
 // Evals configures evaluation runs (assist eval).
@@ -320,6 +323,14 @@ func (c *Config) Validate() error {
 	}
 	if len(c.PoolHosts()) == 0 {
 		return bad("hosts", "at least one Ollama host is required (or ASSIST_OLLAMA_URLS)")
+	}
+	for _, t := range c.Releases.Enforce {
+		if !slices.Contains(suite.ReleaseTasks, t) {
+			return bad("releases.enforce", "unknown task %q (want one of %v)", t, suite.ReleaseTasks)
+		}
+	}
+	if c.Releases.CacheTTL < 0 {
+		return bad("releases.cache_ttl", "must not be negative")
 	}
 	names := map[string]bool{}
 	for i, h := range c.Hosts {

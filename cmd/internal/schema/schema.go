@@ -8,10 +8,11 @@ import (
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/pgdb"
 	evalstore "github.com/soteai/gateway/evals/pgstore"
+	"github.com/soteai/gateway/models/releases"
 	"github.com/soteai/gateway/retrieval/pgstore"
 )
 
 // Sets returns every migration set the gateway needs.
 func Sets() []pgdb.MigrationSet {
-	return []pgdb.MigrationSet{auth.Migrations, audit.Migrations, pgstore.Migrations, evalstore.Migrations}
+	return []pgdb.MigrationSet{auth.Migrations, audit.Migrations, pgstore.Migrations, evalstore.Migrations, releases.Migrations}
 }

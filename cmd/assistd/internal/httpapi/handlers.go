@@ -16,6 +16,7 @@ import (
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/models/ollama"
+	"github.com/soteai/gateway/models/releases"
 )
 
 func requestTimeout(d time.Duration) echo.MiddlewareFunc {
@@ -76,7 +77,13 @@ func adminHosts(d Deps) echo.HandlerFunc {
 		for i, n := range s.QueueDepth {
 			q[assist.Priority(i).String()] = n
 		}
-		return c.JSON(http.StatusOK, map[string]any{"hosts": s.Hosts, "queue_depth": q})
+		out := map[string]any{"hosts": s.Hosts, "queue_depth": q}
+		if d.Releases != nil && d.Releases.Mismatches != nil {
+			// Hosts serving another digest under an approved release's
+			// name: they are not used for that task.
+			out["release_mismatches"] = append([]releases.Mismatch{}, d.Releases.Mismatches()...)
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 }
 

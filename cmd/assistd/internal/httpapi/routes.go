@@ -106,4 +106,16 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// GET  /v1/audit/consistency?from=&to=   risk_reviewer, admin
 	registerAuditRoutes(e, d.Audit, authn, lim, d.ReviewScope)
 	// --- end audit log ---
+
+	// --- Evaluations and model releases (releases.go): the review page's API. ---
+	// GET  /v1/evals/runs                        risk_reviewer, admin
+	// GET  /v1/evals/runs/:id                    risk_reviewer, admin (run with summary)
+	// GET  /v1/evals/runs/:id/report             risk_reviewer, admin (HTML; X-Report-SHA256)
+	// GET  /v1/evals/compare?baseline=&candidate=         risk_reviewer, admin (JSON)
+	// GET  /v1/evals/compare/report?baseline=&candidate=  risk_reviewer, admin (HTML)
+	// GET  /v1/releases?task=                    risk_reviewer, admin (releases + digest mismatches)
+	// POST /v1/releases/approve                  risk_reviewer, admin ({task, run_id, report_sha256, reason})
+	// POST /v1/releases/:id/withdraw             risk_reviewer, admin ({reason})
+	registerReleaseRoutes(e, d, authn, lim)
+	// --- end evaluations and model releases ---
 }

@@ -57,6 +57,9 @@ type Deps struct {
 	ReviewScope ReviewScope
 	// Speech serves /v1/audio (speech.go); nil leaves those routes out.
 	Speech *SpeechDeps
+	// Releases serves /v1/evals and /v1/releases (releases.go); nil
+	// leaves those routes out.
+	Releases *ReleaseDeps
 }
 
 // Options are the HTTP server's limits.

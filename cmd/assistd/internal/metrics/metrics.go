@@ -14,6 +14,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/models"
+	"github.com/soteai/gateway/models/releases"
 )
 
 // Metrics holds the gateway's collectors on a private registry.
@@ -196,4 +197,35 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// WatchReleases exports the hosts that serve another digest under an
+// approved release's model name (read at every scrape):
+// assist_model_release_mismatch{task,host,model} is 1 for each, and
+// assist_model_release_mismatches counts them.
+func (m *Metrics) WatchReleases(current func() []releases.Mismatch) {
+	m.reg.MustRegister(&releaseCollector{current: current})
+}
+
+type releaseCollector struct{ current func() []releases.Mismatch }
+
+var (
+	releaseMismatchDesc = prometheus.NewDesc("assist_model_release_mismatch",
+		"1 for each host serving another digest under an approved model release's name (not used for that task).",
+		[]string{"task", "host", "model"}, nil)
+	releaseMismatchesDesc = prometheus.NewDesc("assist_model_release_mismatches",
+		"Hosts serving another digest under an approved model release's name.", nil, nil)
+)
+
+func (c *releaseCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- releaseMismatchDesc
+	ch <- releaseMismatchesDesc
+}
+
+func (c *releaseCollector) Collect(ch chan<- prometheus.Metric) {
+	mm := c.current()
+	for _, x := range mm {
+		ch <- prometheus.MustNewConstMetric(releaseMismatchDesc, prometheus.GaugeValue, 1, string(x.Task), x.Host, x.Model)
+	}
+	ch <- prometheus.MustNewConstMetric(releaseMismatchesDesc, prometheus.GaugeValue, float64(len(mm)))
 }
