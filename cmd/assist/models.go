@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/approve"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/cmd/internal/approve"
 	"github.com/soteai/gateway/models/releases"
 )
 

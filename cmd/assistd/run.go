@@ -19,6 +19,7 @@ import (
 	"github.com/soteai/gateway/cmd/internal/schema"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/approve"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/clinic"
@@ -28,7 +29,6 @@ import (
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
-	"github.com/soteai/gateway/cmd/internal/approve"
 	"github.com/soteai/gateway/cmd/internal/config"
 	evalstore "github.com/soteai/gateway/evals/pgstore"
 	"github.com/soteai/gateway/evals/runner"

@@ -9,5 +9,5 @@
 // releases, so a host whose model changed behind the same name is noticed.
 //
 // It imports assist and assist/pgdb only; the approval workflow that
-// checks the evaluation run lives with the programs (cmd/internal/approve).
+// checks the evaluation run lives with the programs (assist/approve).
 package releases

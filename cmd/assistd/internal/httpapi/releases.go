@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist"
-	"github.com/soteai/gateway/cmd/internal/approve"
+	"github.com/soteai/gateway/assist/approve"
 	"github.com/soteai/gateway/evals/report"
 	"github.com/soteai/gateway/evals/runner"
 	"github.com/soteai/gateway/models/releases"
