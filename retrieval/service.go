@@ -422,6 +422,7 @@ func (s *Service) Search(ctx context.Context, q Query) (Hits, error) {
 	}
 	if mode != ModeVector {
 		sq.Text = text
+		sq.AnyTerm = mode == ModeHybrid
 	}
 	vres, tres, err := s.cfg.Store.Search(ctx, coll, sq)
 	if err != nil {

@@ -197,6 +197,11 @@ type StoreQuery struct {
 	Metadata  map[string]string
 	Limit     int // per ranking
 	EfSearch  int
+	// AnyTerm makes the lexical ranking match a chunk that has any of the
+	// query's words (the lexical half of hybrid search, where a natural
+	// question's words rarely all occur in one passage); otherwise every
+	// word must match (full-text mode, with web-search syntax).
+	AnyTerm bool
 }
 
 // PutStatus tells what an ingest changed.

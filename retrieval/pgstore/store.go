@@ -491,30 +491,94 @@ func (s *Store) searchVector(ctx context.Context, coll retrieval.Collection, q r
 	return queryResults(ctx, tx, sql, append([]any{pgvector.NewVector(q.Vector), q.Limit}, args...), true)
 }
 
+// maxCompoundTerms bounds the query words matched inside compounds (each
+// is one trigram index scan).
+const maxCompoundTerms = 12
+
 // searchText matches each chunk with the query parsed by its own
-// document's configuration (finnish, swedish, english, simple).
+// document's configuration (finnish, swedish, english, simple), and with
+// each query word inside longer words: Finnish and Swedish compounds
+// ("verenpaine" in "verenpainelääkitys", "blodtryck" in
+// "blodtrycksmedicin"), which the stemmers do not split, by pg_trgm word
+// similarity over the chunk text. With q.AnyTerm a chunk matches when any
+// query word does (whole or in a compound); otherwise when the web-search
+// query matches or every query word does. The score is ts_rank_cd over
+// the query's words (any of them) plus the mean word similarity of the
+// query words found in the chunk.
 func (s *Store) searchText(ctx context.Context, coll retrieval.Collection, q retrieval.StoreQuery) ([]retrieval.Result, error) {
 	id := strconv.FormatInt(coll.ID, 10)
 	var cfgs string
-	var args []any
+	var cfgArgs []any
 	if len(q.Languages) > 0 {
 		names := make([]string, 0, len(q.Languages))
 		for _, l := range q.Languages {
 			names = append(names, retrieval.TextSearchConfig(l))
 		}
 		cfgs = `SELECT DISTINCT unnest($3::text[])::regconfig AS cfg`
-		args = append(args, names)
+		cfgArgs = append(cfgArgs, names)
 	} else {
 		cfgs = `SELECT DISTINCT ts_config AS cfg FROM retrieval.documents WHERE collection_id = ` + id
 	}
-	where, fargs := filters(q, 3+len(args))
-	sql := `WITH q AS (SELECT cfg, websearch_to_tsquery(cfg, $1) AS tsq FROM (` + cfgs + `) cfgs)
-		SELECT ` + resultCols + `, ts_rank_cd(c.tsv, q.tsq, 32)
-		FROM q JOIN retrieval.chunks c ON c.ts_config = q.cfg AND c.tsv @@ q.tsq
+	terms, err := s.queryTerms(ctx, cfgs, q.Text, cfgArgs)
+	if err != nil {
+		return nil, err
+	}
+	args := append([]any{q.Text, q.Limit}, cfgArgs...)
+	termsParam := "$" + strconv.Itoa(len(args)+1)
+	args = append(args, terms)
+	conds := make([]string, len(terms))
+	for i, t := range terms {
+		args = append(args, t)
+		conds[i] = "c.content %> $" + strconv.Itoa(len(args))
+	}
+	compound := "false"
+	switch {
+	case len(conds) > 0 && q.AnyTerm:
+		compound = "(" + strings.Join(conds, " OR ") + ")"
+	case len(conds) > 0:
+		compound = "(" + strings.Join(conds, " AND ") + ")"
+	}
+	match := "(c.tsv @@ q.tsq OR " + compound + ")"
+	if q.AnyTerm {
+		match = "(c.tsv @@ q.tsq_any OR " + compound + ")"
+	}
+	where, fargs := filters(q, len(args)+1)
+	// tsq_any is the OR of the text's lexemes, quoted for tsquery input.
+	sql := `WITH q AS (
+			SELECT cfg, websearch_to_tsquery(cfg, $1) AS tsq,
+				(SELECT nullif(string_agg('''' || replace(replace(l, '\', '\\'), '''', '''''') || '''', ' | '), '')::tsquery
+				 FROM unnest(tsvector_to_array(to_tsvector(cfg, $1))) l) AS tsq_any
+			FROM (` + cfgs + `) cfgs)
+		SELECT ` + resultCols + `,
+			coalesce(ts_rank_cd(c.tsv, coalesce(q.tsq_any, q.tsq), 32), 0) +
+			(SELECT coalesce(sum(word_similarity(t, c.content)), 0) FROM unnest(` + termsParam + `::text[]) t WHERE t <% c.content)
+				/ greatest(cardinality(` + termsParam + `::text[]), 1)
+		FROM q JOIN retrieval.chunks c ON c.ts_config = q.cfg AND ` + match + `
 		JOIN retrieval.documents d ON d.id = c.document_id
 		WHERE c.collection_id = ` + id + where + `
 		ORDER BY 11 DESC, c.id LIMIT $2`
-	return queryResults(ctx, s.pool, sql, append(append([]any{q.Text, q.Limit}, args...), fargs...), false)
+	return queryResults(ctx, s.pool, sql, append(args, fargs...), false)
+}
+
+// queryTerms returns the query's words as each configuration normalises
+// them (stop words dropped, stemmed), at least 4 characters long, for
+// matching inside compounds.
+func (s *Store) queryTerms(ctx context.Context, cfgs, text string, cfgArgs []any) ([]string, error) {
+	// $2 only keeps the parameter positions the configurations' query uses.
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT l FROM (`+cfgs+`) cfgs,
+			unnest(tsvector_to_array(to_tsvector(cfg, $1))) l
+		WHERE char_length(l) >= 4 AND $2::int > 0 ORDER BY 1`, append([]any{text, 1}, cfgArgs...)...)
+	if err != nil {
+		return nil, err
+	}
+	terms, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	if len(terms) > maxCompoundTerms {
+		terms = terms[:maxCompoundTerms]
+	}
+	return terms, nil
 }
 
 type querier interface {

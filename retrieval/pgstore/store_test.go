@@ -579,3 +579,57 @@ func TestSearchValidation(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Finnish and Swedish compounds: the stemmers do not split them and a
+// web-search query needs every word, so "verenpaine" never found
+// "verenpainelääkitys". A query word now matches inside a compound, and
+// the lexical half of hybrid search needs only some of a natural
+// question's words.
+func TestCompoundWords(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, d := range []struct{ source, text string }{
+		{"fi.md", "# Verenpainelääkitys\n\nVerenpainelääkitys aloitetaan, kun kotimittausten keskiarvo ylittää tavoitetason toistuvasti.\n\n" +
+			"# Ruokavalio\n\nSuolan käyttöä vähennetään ja kasviksia lisätään.\n"},
+		{"sv.md", "# Blodtrycksmedicin\n\nBlodtrycksmedicin sätts in när hemmätningarnas medelvärde upprepade gånger överstiger målet.\n\n" +
+			"# Kost\n\nSaltintaget minskas och grönsaker ökas i kosten.\n"},
+	} {
+		if _, err := e.svc.Ingest(ctx, retrieval.IngestRequest{Collection: "compounds", Source: d.source, Data: []byte(d.text)}); err != nil {
+			t.Fatalf("ingest %s: %v", d.source, err)
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		q        retrieval.Query
+		contains string
+	}{
+		{"fi word inside a compound", retrieval.Query{Text: "verenpaine", Mode: retrieval.ModeFullText}, "Verenpainelääkitys aloitetaan"},
+		{"fi inflected word inside a compound", retrieval.Query{Text: "verenpaineen", Mode: retrieval.ModeFullText}, "Verenpainelääkitys aloitetaan"},
+		{"fi natural question, hybrid", retrieval.Query{Text: "Milloin verenpaineen lääkitys aloitetaan?", Mode: retrieval.ModeHybrid, Languages: []string{"fi"}}, "Verenpainelääkitys aloitetaan"},
+		{"sv word inside a compound", retrieval.Query{Text: "blodtryck", Mode: retrieval.ModeFullText}, "Blodtrycksmedicin sätts in"},
+		{"sv natural question, hybrid", retrieval.Query{Text: "När ska man börja med medicin mot högt blodtryck?", Mode: retrieval.ModeHybrid, Languages: []string{"sv"}}, "Blodtrycksmedicin sätts in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.q.Collection = "compounds"
+			h, err := e.svc.Search(ctx, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lexicalTop *retrieval.Result
+			for i := range h.Results {
+				if h.Results[i].Scores.TextRank == 1 {
+					lexicalTop = &h.Results[i]
+				}
+			}
+			if lexicalTop == nil || !strings.Contains(lexicalTop.Text, tc.contains) {
+				t.Fatalf("the lexical ranking's top result should hold %q; results %+v", tc.contains, h.Results)
+			}
+		})
+	}
+	t.Run("every word still required in full-text mode", func(t *testing.T) {
+		h, err := e.svc.Search(ctx, retrieval.Query{Collection: "compounds", Text: "verenpaine blodtryck", Mode: retrieval.ModeFullText})
+		if err != nil || len(h.Results) != 0 {
+			t.Fatalf("no passage has both words: %v %+v", err, h.Results)
+		}
+	})
+}
