@@ -825,7 +825,7 @@ func (c *Checker) frequencies(d *doc, a *analysis) {
 				num, start = d.toks[i-1].num, i-1
 			} else if v, ok := c.numParser(d.lang).isNumberWord(d.word(i - 1)); ok {
 				num, start = v, i-1
-			} else if isArticle(d.word(i-1)) {
+			} else if isArticle(d.word(i - 1)) {
 				num, start = 1, i-1
 			}
 			if num == 0 {

@@ -90,7 +90,6 @@ type multiName struct {
 	atc  string
 }
 
-
 func newMedIndex(drugs []risk.Drug) *medIndex {
 	m := &medIndex{single: map[string]string{}, multi: map[string][]multiName{}, display: map[string]string{}}
 	for _, d := range drugs {
