@@ -75,7 +75,7 @@ var external = map[string][]string{
 	"github.com/caarlos0/env/v11":          {"cmd/internal/config"},
 	"github.com/go-audio/wav":              {"speech"},
 	"github.com/abadojack/whatlanggo":      {"retrieval"},
-	"github.com/samply/golang-fhir-models": {"assist/clinic/clinicfhir"},
+	"github.com/samply/golang-fhir-models": {"assist/clinic/clinicfhir", "assist/summary/summaryfhir"},
 }
 
 func match(pattern, pkg string) bool {

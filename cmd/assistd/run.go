@@ -146,6 +146,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	sumDeps, err := newSummaryDeps(cfg, db, rec, kb)
+	if err != nil {
+		return err
+	}
 	store := auth.NewStore(db)
 	prioPolicy, err := cfg.PriorityPolicy()
 	if err != nil {
@@ -164,6 +168,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Risk:        riskDeps,
 		CDS:         cdsAuth,
 		Rec:         rec,
+		Summary:     sumDeps,
 		Ready:       db.Ping,
 		Migrations: func(ctx context.Context) string {
 			err := checkMigrations(ctx, db)

@@ -44,6 +44,8 @@ type Config struct {
 	Evals    Evals         `yaml:"evals" envPrefix:"EVALS_"`
 	Speech   Speech        `yaml:"speech" envPrefix:"SPEECH_"`
 	Releases Releases      `yaml:"releases" envPrefix:"RELEASES_"`
+	// Summary tunes visit notes and background summaries.
+	Summary Summary `yaml:"summary" envPrefix:"SUMMARY_"`
 }
 
 // Evals configures evaluation runs (assist eval).
@@ -51,6 +53,22 @@ type Evals struct {
 	// DataDir holds the large evaluation datasets that are not shipped
 	// (suites name them as "data:<path>"), e.g. the full NTREX-128 file.
 	DataDir string `yaml:"data_dir" env:"DATA_DIR"`
+}
+
+// Summary tunes visit notes and background summaries.
+type Summary struct {
+	// TemplatesDir holds the county's own note templates (*.json), added to
+	// the built-in ones.
+	TemplatesDir string `yaml:"templates_dir" env:"TEMPLATES_DIR"`
+	// NumCtx is the model context (tokens) a prompt must fit; longer
+	// transcripts are map-reduced. NumPredict bounds each answer.
+	NumCtx      int `yaml:"num_ctx" env:"NUM_CTX"`
+	NumPredict  int `yaml:"num_predict" env:"NUM_PREDICT"`
+	MaxParallel int `yaml:"max_parallel" env:"MAX_PARALLEL"`
+	// Input limits: turns, characters in one turn, characters in all.
+	MaxTurns     int `yaml:"max_turns" env:"MAX_TURNS"`
+	MaxTurnChars int `yaml:"max_turn_chars" env:"MAX_TURN_CHARS"`
+	MaxChars     int `yaml:"max_chars" env:"MAX_CHARS"`
 }
 
 // TLS is served when both files are set.
@@ -232,6 +250,7 @@ func Default() Config {
 		Speech:    DefaultSpeech(),
 		Retrieval: Retrieval{HNSWM: 16, HNSWEfConstruction: 64, HNSWEfSearch: 100, MaxDocumentBytes: 20 << 20},
 		CDS:       defaultCDS(),
+		Summary:   Summary{NumCtx: 8192, NumPredict: 1024, MaxParallel: 4, MaxTurns: 5000, MaxTurnChars: 20000, MaxChars: 1_000_000},
 		Log:       Log{Level: "info"},
 	}
 }
@@ -393,6 +412,16 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Speech.validate(); err != nil {
 		return err
+	}
+	for key, n := range map[string]int{"summary.num_ctx": c.Summary.NumCtx, "summary.num_predict": c.Summary.NumPredict,
+		"summary.max_parallel": c.Summary.MaxParallel, "summary.max_turns": c.Summary.MaxTurns,
+		"summary.max_turn_chars": c.Summary.MaxTurnChars, "summary.max_chars": c.Summary.MaxChars} {
+		if n <= 0 {
+			return bad(key, "must be positive")
+		}
+	}
+	if c.Summary.NumPredict*2 > c.Summary.NumCtx {
+		return bad("summary.num_predict", "must be at most half of summary.num_ctx (%d)", c.Summary.NumCtx)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -7,6 +7,7 @@ import (
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/pgdb"
+	"github.com/soteai/gateway/assist/summary"
 	evalstore "github.com/soteai/gateway/evals/pgstore"
 	"github.com/soteai/gateway/models/releases"
 	"github.com/soteai/gateway/retrieval/pgstore"
@@ -14,5 +15,5 @@ import (
 
 // Sets returns every migration set the gateway needs.
 func Sets() []pgdb.MigrationSet {
-	return []pgdb.MigrationSet{auth.Migrations, audit.Migrations, pgstore.Migrations, evalstore.Migrations, releases.Migrations}
+	return []pgdb.MigrationSet{auth.Migrations, audit.Migrations, pgstore.Migrations, evalstore.Migrations, releases.Migrations, summary.Migrations}
 }

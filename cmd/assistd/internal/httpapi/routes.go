@@ -118,4 +118,15 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// POST /v1/releases/:id/withdraw             risk_reviewer, admin ({reason})
 	registerReleaseRoutes(e, d, authn, lim)
 	// --- end evaluations and model releases ---
+
+	// --- Visit notes and background summaries (summary.go). ---
+	// POST /v1/summaries                  clinician, service (JSON; "stream": true → Server-Sent Events)
+	// POST /v1/summaries/background       clinician, service (body: FHIR R4 Bundle; ?lang=&stream=)
+	// GET  /v1/summaries/templates        clinician, service, admin
+	// GET  /v1/summaries/quality          risk_reviewer, admin (review follow-up; no text)
+	// GET  /v1/summaries/:id              clinician, service (draft, sources, review; same organisation)
+	// GET  /v1/summaries/:id/fhir         clinician, service (FHIR R4 Composition + Provenance)
+	// POST /v1/summaries/:id/review       clinician, service (accepted / edited / rejected)
+	registerSummaryRoutes(e, d, authn, lim)
+	// --- end summaries ---
 }

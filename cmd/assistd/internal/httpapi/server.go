@@ -60,6 +60,8 @@ type Deps struct {
 	// Releases serves /v1/evals and /v1/releases (releases.go); nil
 	// leaves those routes out.
 	Releases *ReleaseDeps
+	// Summary serves /v1/summaries (summary.go); nil leaves those routes out.
+	Summary *SummaryDeps
 }
 
 // Options are the HTTP server's limits.
