@@ -15,6 +15,11 @@
 #   TEST_OLLAMA_MODEL   the model it serves ("tiny")
 #   TEST_OLLAMA_BIN     the ollama binary, to start more servers or run the CLI
 #   TEST_OLLAMA_MODELS  the models directory those servers can share
+#   TEST_DURABLE_DATABASE_URL  (bench stack, or STACK_DURABLE=1) a second
+#                       cluster with fsync, synchronous_commit and
+#                       full_page_writes on, for benchmarks of durable writes
+# The test cluster runs with them off (fast, fine for tests); benchmarks
+# that claim each caller waits for its durable record run on both.
 # Run scripts/setup.sh first: it installs PostgreSQL, pgvector and ollama.
 set -euo pipefail
 
@@ -27,7 +32,11 @@ case $NAME in *[!a-zA-Z0-9_-]* | '') echo "stack.sh: bad stack name '$NAME'" >&2
 DIR=$REPO_ROOT/.local/$NAME
 ENV_FILE=$DIR/stack.env
 PG_DIR=$DIR/pg
+PG_DURABLE_DIR=$DIR/pgdurable
 OL_DIR=$DIR/ollama
+# The durable cluster: for the bench stack by default, else STACK_DURABLE=1.
+DURABLE=${STACK_DURABLE:-}
+if [ -z "$DURABLE" ] && [ "$NAME" = bench ]; then DURABLE=1; fi
 MODEL=tiny
 WAIT_SECONDS=${STACK_WAIT_SECONDS:-90}
 
@@ -99,27 +108,30 @@ pg_start() {
   [ -x "$PG_BIN/postgres" ] || die "PostgreSQL $PG_MAJOR is not installed: run scripts/setup.sh"
   pg_prepare
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
-    log "creating the PostgreSQL $PG_MAJOR cluster"
+    log "creating the ${PG_DURABLE:+durable }PostgreSQL $PG_MAJOR cluster"
     rm -rf "$PG_DIR/data"
     as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
       >"$PG_DIR/initdb.log" 2>&1 || die "initdb failed" "$PG_DIR/initdb.log"
     # A throw-away local cluster: many connections (tests run 64+ writers),
-    # no durability, TCP on loopback only.
-    cat >>"$PG_DIR/data/postgresql.conf" <<'EOF'
+    # no durability (unless PG_DURABLE=1: the benchmarks' durable cluster),
+    # TCP on loopback only.
+    local sync=off
+    if [ "${PG_DURABLE:-}" = 1 ]; then sync=on; fi
+    cat >>"$PG_DIR/data/postgresql.conf" <<EOF
 
 # --- settings of the project's local stack ---
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 max_connections = 400
 shared_buffers = 128MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $sync
+synchronous_commit = $sync
+full_page_writes = $sync
 logging_collector = off
 EOF
   fi
   if pg_running; then
-    log "PostgreSQL already running on port $(pg_port)"
+    log "${PG_DURABLE:+durable }PostgreSQL already running on port $(pg_port)"
     return
   fi
   local port _
@@ -127,7 +139,7 @@ EOF
     port=$(free_port)
     if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t "$WAIT_SECONDS" \
       -o "-p $port" start >/dev/null 2>&1 9>&-; then
-      log "PostgreSQL $PG_MAJOR on 127.0.0.1:$port"
+      log "${PG_DURABLE:+durable }PostgreSQL $PG_MAJOR on 127.0.0.1:$port"
       return
     fi
     grep -q "could not bind\|already in use" "$PG_DIR/postgres.log" 2>/dev/null || break
@@ -147,8 +159,15 @@ pg_check() {
 pg_stop() {
   if [ -f "$PG_DIR/data/postmaster.pid" ]; then
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
-    log "PostgreSQL stopped"
+    log "${PG_DURABLE:+durable }PostgreSQL stopped"
   fi
+}
+
+# durable runs a pg_* function on the durable cluster (fsync etc. on).
+durable() {
+  local PG_DIR=$PG_DURABLE_DIR PG_DURABLE=1
+  if [ -L "$PG_DIR" ] && [ -d "$PG_DIR/" ]; then PG_DIR=$(readlink -f "$PG_DIR"); fi
+  "$@"
 }
 
 # --- Ollama -----------------------------------------------------------------
@@ -263,6 +282,9 @@ export TEST_OLLAMA_MODEL='$MODEL'
 export TEST_OLLAMA_BIN='$OLLAMA_BIN'
 export TEST_OLLAMA_MODELS='$OL_DIR/models'
 EOF
+  if [ "$DURABLE" = 1 ]; then
+    echo "export TEST_DURABLE_DATABASE_URL='postgres://postgres@127.0.0.1:$(durable pg_port)/postgres?sslmode=disable'" >>"$tmp"
+  fi
   mv "$tmp" "$ENV_FILE"
 }
 
@@ -276,6 +298,10 @@ start() {
   rm -f "$ENV_FILE"
   pg_start
   pg_check
+  if [ "$DURABLE" = 1 ]; then
+    durable pg_start
+    durable pg_check
+  fi
   ol_start
   ol_model
   write_env
@@ -287,11 +313,15 @@ stop() {
   rm -f "$ENV_FILE"
   ol_stop
   pg_stop
+  if [ -e "$PG_DURABLE_DIR" ]; then durable pg_stop; fi
 }
 
 status() {
   local rc=0
   if pg_running; then echo "postgres: running on 127.0.0.1:$(pg_port)"; else echo "postgres: stopped"; rc=1; fi
+  if [ -e "$PG_DURABLE_DIR" ]; then
+    if durable pg_running; then echo "postgres (durable): running on 127.0.0.1:$(durable pg_port)"; else echo "postgres (durable): stopped"; fi
+  fi
   if ol_alive; then echo "ollama: running on 127.0.0.1:$(ol_port)"; else echo "ollama: stopped"; rc=1; fi
   return $rc
 }

@@ -13,8 +13,21 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
 )
+
+// clusters are the two PostgreSQL clusters the write benchmarks run on:
+// the test cluster (fsync, synchronous_commit and full_page_writes off)
+// and the durable one (all on), where "each caller waits for its durable
+// record" holds. Both are reported, in one run.
+var clusters = []struct {
+	name string
+	open func(testing.TB, ...pgdb.MigrationSet) (*pgxpool.Pool, string)
+}{
+	{"cluster=nosync", pgtest.NewPool},
+	{"cluster=durable", pgtest.NewDurablePool},
+}
 
 // BenchmarkAppend64Writers measures durable appends per second with 64
 // concurrent callers (group commit), and each caller's latency.
@@ -28,8 +41,16 @@ func BenchmarkAppend64WritersContent(b *testing.B) {
 }
 
 func benchAppend64(b *testing.B, mod func(*Options)) {
+	for _, c := range clusters {
+		b.Run(c.name, func(b *testing.B) {
+			db, _ := c.open(b, Migrations)
+			benchAppend64On(b, db, mod)
+		})
+	}
+}
+
+func benchAppend64On(b *testing.B, db *pgxpool.Pool, mod func(*Options)) {
 	ctx := context.Background()
-	db, _ := pgtest.NewPool(b, Migrations)
 	l := openTestLog(b, db, mod)
 	const writers = 64
 	var next atomic.Int64
@@ -70,8 +91,16 @@ func benchAppend64(b *testing.B, mod func(*Options)) {
 // BenchmarkAppendSequential is the single-caller baseline: one commit per
 // record, so the ratio to BenchmarkAppend64Writers is the group-commit gain.
 func BenchmarkAppendSequential(b *testing.B) {
+	for _, c := range clusters {
+		b.Run(c.name, func(b *testing.B) {
+			db, _ := c.open(b, Migrations)
+			benchAppendSequentialOn(b, db)
+		})
+	}
+}
+
+func benchAppendSequentialOn(b *testing.B, db *pgxpool.Pool) {
 	ctx := context.Background()
-	db, _ := pgtest.NewPool(b, Migrations)
 	l := openTestLog(b, db, nil)
 	b.ResetTimer()
 	start := time.Now()

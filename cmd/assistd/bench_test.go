@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/pgdb/pgtest"
 )
 
 // instantUpstream answers like an Ollama host that computes nothing, so a
@@ -151,13 +153,29 @@ func BenchmarkGatewayOverhead(b *testing.B) {
 	for _, up := range upstreams {
 		b.Run(up.name, func(b *testing.B) {
 			direct := target{name: "direct", url: up.url, model: up.model}
+			// The audit log on the test cluster (fsync off) and on the
+			// durable one (fsync, synchronous_commit, full_page_writes
+			// on), where the released output really waited for a durable
+			// record.
 			variants := []struct {
-				name  string
-				extra string
-			}{{"gateway", ""}, {"gateway+audit", auditYAML(b)}}
+				name    string
+				extra   string
+				durable bool
+			}{{"gateway", "", false}, {"gateway+audit", auditYAML(b), false}, {"gateway+audit-durable", auditYAML(b), true}}
 			for _, v := range variants {
 				b.Run(v.name, func(b *testing.B) {
-					g := startGateway(b, hostYAML("up", up.url, 256), "queues:\n  interactive: {limit: 4096, timeout: 60s}\nlog:\n  level: warn\n"+v.extra)
+					cfg := hostYAML("up", up.url, 256)
+					extra := "queues:\n  interactive: {limit: 4096, timeout: 60s}\nlog:\n  level: warn\n" + v.extra
+					var g *gateway
+					if v.durable {
+						u, err := url.Parse(pgtest.NewDurableDatabase(b, migrationSets()...))
+						if err != nil {
+							b.Fatal(err)
+						}
+						g = startGatewayWithDB(b, u, u.Host, cfg, extra)
+					} else {
+						g = startGateway(b, cfg, extra)
+					}
 					via := target{name: v.name, url: g.URL, token: g.Tokens[assist.RoleService], model: up.model}
 					n, dur, rounds := 2000, 2*time.Second, 3
 					if up.name == "ollama" {

@@ -42,6 +42,42 @@ func URL(t testing.TB) string {
 	return u
 }
 
+// DurableURL returns TEST_DURABLE_DATABASE_URL: a second cluster of the
+// stack that runs with fsync, synchronous_commit and full_page_writes on
+// (the test cluster runs with them off), for benchmarks whose claim is
+// that each caller waits for its durable record. scripts/stack.sh starts
+// it for the bench stack (or with STACK_DURABLE=1). Without it the
+// benchmark skips, or fails under CI=true.
+func DurableURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("TEST_DURABLE_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TEST_DURABLE_DATABASE_URL is not set: the durable PostgreSQL cluster is required under CI=true (make bench, or STACK_DURABLE=1)")
+		}
+		t.Skip("TEST_DURABLE_DATABASE_URL is not set; `make bench` (or STACK_DURABLE=1 scripts/stack.sh start) starts the durable cluster")
+	}
+	return u
+}
+
+// NewDurableDatabase is NewDatabase on the durable cluster (DurableURL).
+func NewDurableDatabase(t testing.TB, sets ...pgdb.MigrationSet) string {
+	t.Helper()
+	return newDatabaseAt(t, DurableURL(t), sets)
+}
+
+// NewDurablePool is NewPool on the durable cluster (DurableURL).
+func NewDurablePool(t testing.TB, sets ...pgdb.MigrationSet) (*pgxpool.Pool, string) {
+	t.Helper()
+	u := NewDurableDatabase(t, sets...)
+	pool, err := pgdb.Open(context.Background(), u, 0)
+	if err != nil {
+		t.Fatalf("pgtest: open: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool, u
+}
+
 // NewDatabase creates a database with the given migration sets applied
 // and returns its URL; it is dropped at cleanup. The sets are migrated
 // once into a template database (shared by every test process of the
@@ -49,7 +85,11 @@ func URL(t testing.TB) string {
 // copy of it, which is much faster than migrating per test.
 func NewDatabase(t testing.TB, sets ...pgdb.MigrationSet) string {
 	t.Helper()
-	base := URL(t)
+	return newDatabaseAt(t, URL(t), sets)
+}
+
+func newDatabaseAt(t testing.TB, base string, sets []pgdb.MigrationSet) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, base)
@@ -119,7 +159,7 @@ func template(ctx context.Context, admin *pgx.Conn, base string, sets []pgdb.Mig
 		return "", err
 	}
 	name := "tmpl_" + key[:16]
-	if _, ok := templates.Load(name); ok {
+	if _, ok := templates.Load(base + " " + name); ok { // per cluster
 		return name, nil
 	}
 	lock := int64(binary.BigEndian.Uint64([]byte(key[:8])))
@@ -151,7 +191,7 @@ func template(ctx context.Context, admin *pgx.Conn, base string, sets []pgdb.Mig
 			return "", err
 		}
 	}
-	templates.Store(name, true)
+	templates.Store(base+" "+name, true)
 	return name, nil
 }
 
