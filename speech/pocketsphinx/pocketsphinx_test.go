@@ -125,6 +125,14 @@ func TestTranscribeErrors(t *testing.T) {
 			}
 		})
 	}
+	if _, err := pocketsphinx.New(pocketsphinx.Config{Options: map[string]string{"no_such_option": "1"}}); assist.KindOf(err) != assist.KindInvalid {
+		t.Fatalf("a wrong option: %v", err)
+	}
+	if e, err := pocketsphinx.New(pocketsphinx.Config{Options: pocketsphinx.FastOptions}); err != nil {
+		t.Fatalf("FastOptions: %v", err)
+	} else {
+		e.Close()
+	}
 	if err := pocketsphinx.Language("fi"); !strings.Contains(assist.MessageOf(err), "English only") {
 		t.Fatalf("message %q does not say why", assist.MessageOf(err))
 	}

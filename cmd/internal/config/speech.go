@@ -39,6 +39,10 @@ type PocketSphinx struct {
 	Enabled  bool   `yaml:"enabled" env:"ENABLED"`
 	ModelDir string `yaml:"model_dir" env:"MODEL_DIR"` // Debian's pocketsphinx-en-us when empty
 	Decoders int    `yaml:"decoders" env:"DECODERS"`   // utterances decoded at once; the CPU count when 0
+	// Options are extra decoder settings, e.g. {maxhmmpf: "2000", maxwpf: "5"}
+	// (faster, see pocketsphinx.FastOptions); a wrong one fails at the
+	// first transcription with a clear error.
+	Options map[string]string `yaml:"options"`
 }
 
 // Espeak configures espeak-ng.
