@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -54,9 +55,28 @@ type compiledRule struct {
 	condNone []string
 }
 
-func (cr *compiledRule) needsKidney() bool {
-	w := &cr.When
+func (cr *compiledRule) needsKidney() bool { return cr.When.needsKidney() }
+
+func (w *When) needsKidney() bool {
 	return w.KidneyBelow != nil || w.KidneyAtLeast != nil || w.KidneyAtMost != nil
+}
+
+// describe names a condition of an at_least list for the flag's basis.
+func (w *When) describe() string {
+	var parts []string
+	if w.AgeMin != nil {
+		parts = append(parts, fmt.Sprintf("age ≥ %d", *w.AgeMin))
+	}
+	if w.WeightAtMost != nil {
+		parts = append(parts, fmt.Sprintf("weight ≤ %s kg", fmtNum(*w.WeightAtMost)))
+	}
+	if w.CreatinineAtLeast != nil {
+		parts = append(parts, fmt.Sprintf("creatinine ≥ %s µmol/l", fmtNum(*w.CreatinineAtLeast)))
+	}
+	if w.KidneyBelow != nil {
+		parts = append(parts, fmt.Sprintf("kidney function < %s", fmtNum(*w.KidneyBelow)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // drugState is a resolved input drug as the rules see it.
@@ -124,6 +144,7 @@ type evaluator struct {
 	drugs    []drugState
 	age      *int
 	kidney   Kidney
+	weight   *float64
 	conds    []string
 	falls    *bool
 	notes    map[NoteReason]*noteAcc
@@ -167,7 +188,7 @@ func Assess(kb *KB, in Input) (Result, error) {
 		Flags:     make([]Flag, 0, 32),
 		Notes:     []Note{},
 	}
-	e := &evaluator{kb: kb, res: &res, age: in.Patient.Age, kidney: res.Kidney, falls: in.Patient.Falls,
+	e := &evaluator{kb: kb, res: &res, age: in.Patient.Age, kidney: res.Kidney, falls: in.Patient.Falls, weight: in.Patient.WeightKg,
 		flagRule: make([]*compiledRule, 0, 32)}
 	for _, c := range in.Patient.Conditions {
 		e.conds = append(e.conds, NormalizeICD10(c)...)
@@ -481,8 +502,69 @@ func (e *evaluator) conclude(cr *compiledRule, involved []int, b Basis) {
 // when evaluates the rule's When block: no if any condition fails,
 // unknown (with the missing facts) if any cannot be decided, else yes.
 func (e *evaluator) when(cr *compiledRule, b *Basis) (tri, []NoteReason) {
-	w := &cr.When
+	t, missing := e.whenOf(&cr.When, cr.condAny, cr.condNone, b)
+	if t == triNo || cr.When.AtLeast == nil {
+		return t, missing
+	}
+	// At least N of the listed conditions: decided when N hold, ruled out
+	// when too few can still hold, else unknown with what is missing.
+	al := cr.When.AtLeast
+	yes, unknown := 0, 0
+	var met []string
+	var sub Basis
+	var subMissing []NoteReason
+	for i := range al.Of {
+		st, sm := e.whenOf(&al.Of[i], nil, nil, &sub)
+		switch st {
+		case triYes:
+			yes++
+			met = append(met, al.Of[i].describe())
+		case triUnknown:
+			unknown++
+			for _, r := range sm {
+				if !slices.Contains(subMissing, r) {
+					subMissing = append(subMissing, r)
+				}
+			}
+		}
+	}
+	switch {
+	case yes >= al.N:
+		b.Met = met
+		if b.Age == nil {
+			b.Age = sub.Age
+		}
+		b.WeightKg, b.CreatinineUmolL = sub.WeightKg, sub.CreatinineUmolL
+		return t, missing
+	case yes+unknown < al.N:
+		return triNo, nil
+	}
+	return triUnknown, append(missing, subMissing...)
+}
+
+// whenOf evaluates one set of patient conditions.
+func (e *evaluator) whenOf(w *When, condAny, condNone []string, b *Basis) (tri, []NoteReason) {
 	var missing []NoteReason
+	if w.WeightAtMost != nil {
+		switch {
+		case e.weight == nil:
+			missing = append(missing, NoteMissingWeight)
+		case *e.weight > *w.WeightAtMost:
+			return triNo, nil
+		default:
+			b.WeightKg = e.weight
+		}
+	}
+	if w.CreatinineAtLeast != nil {
+		switch {
+		case e.kidney.CreatinineUmolL == nil:
+			missing = append(missing, NoteMissingCreatinine)
+		case *e.kidney.CreatinineUmolL < *w.CreatinineAtLeast:
+			return triNo, nil
+		default:
+			b.CreatinineUmolL = e.kidney.CreatinineUmolL
+		}
+	}
 	if w.AgeMin != nil || w.AgeMax != nil {
 		switch {
 		case e.age == nil:
@@ -493,7 +575,7 @@ func (e *evaluator) when(cr *compiledRule, b *Basis) (tri, []NoteReason) {
 			b.Age = e.age
 		}
 	}
-	if cr.needsKidney() {
+	if w.needsKidney() {
 		measure, v, substituted := "egfr", e.kidney.EGFR, false
 		if w.KidneyMeasure == "crcl" {
 			if e.kidney.CrCl != nil {
@@ -513,15 +595,15 @@ func (e *evaluator) when(cr *compiledRule, b *Basis) (tri, []NoteReason) {
 			b.Kidney = &KidneyBasis{Measure: measure, Value: *v, Substituted: substituted}
 		}
 	}
-	if len(cr.condAny) > 0 || len(cr.condNone) > 0 {
+	if len(condAny) > 0 || len(condNone) > 0 {
 		if len(e.conds) == 0 {
 			missing = append(missing, NoteMissingConditions)
 		} else {
-			if len(cr.condNone) > 0 && len(e.matchConds(cr.condNone)) > 0 {
+			if len(condNone) > 0 && len(e.matchConds(condNone)) > 0 {
 				return triNo, nil
 			}
-			if len(cr.condAny) > 0 {
-				m := e.matchConds(cr.condAny)
+			if len(condAny) > 0 {
+				m := e.matchConds(condAny)
 				if len(m) == 0 {
 					return triNo, nil
 				}

@@ -49,12 +49,13 @@ const (
 	CategoryAnticholinergic Category = "anticholinergic" // anticholinergic burden (ACB scale)
 	CategoryFallRisk        Category = "fall_risk"       // fall-risk-increasing drugs (FRIDs)
 	CategoryDuplication     Category = "duplication"     // therapeutic duplication
+	CategoryDosing          Category = "dosing"          // dose by age, weight or co-medication (SmPC 4.2)
 )
 
 // Categories lists every category in display order.
 var Categories = []Category{
 	CategoryInteraction, CategoryRenal, CategoryDrugDisease, CategoryElderly,
-	CategoryAnticholinergic, CategoryFallRisk, CategoryDuplication,
+	CategoryAnticholinergic, CategoryFallRisk, CategoryDuplication, CategoryDosing,
 }
 
 func (c Category) rank() int {
@@ -150,6 +151,14 @@ type When struct {
 	ConditionsAny  []string `yaml:"conditions_any,omitempty" json:"conditions_any,omitempty"`
 	ConditionsNone []string `yaml:"conditions_none,omitempty" json:"conditions_none,omitempty"`
 	Falls          *bool    `yaml:"falls,omitempty" json:"falls,omitempty"`
+	// WeightAtMost (kg) and CreatinineAtLeast (µmol/l) are the SmPC dose
+	// criteria of some anticoagulants.
+	WeightAtMost      *float64 `yaml:"weight_at_most,omitempty" json:"weight_at_most,omitempty"`
+	CreatinineAtLeast *float64 `yaml:"creatinine_at_least,omitempty" json:"creatinine_at_least,omitempty"`
+	// AtLeast holds when at least N of its conditions hold (e.g. two of
+	// age ≥ 80, weight ≤ 60 kg, creatinine ≥ 133 µmol/l). Its conditions
+	// may use ages, weight, creatinine and kidney thresholds.
+	AtLeast *AtLeast `yaml:"at_least,omitempty" json:"at_least,omitempty"`
 }
 
 // Use holds conditions on how a matched medicine is used. In a drugs
@@ -171,6 +180,12 @@ type Use struct {
 	Regular bool `yaml:"regular,omitempty" json:"regular,omitempty"`
 	// AsNeeded restricts the rule to as-needed use.
 	AsNeeded bool `yaml:"as_needed,omitempty" json:"as_needed,omitempty"`
+}
+
+// AtLeast is an "N of these" patient condition.
+type AtLeast struct {
+	N  int    `yaml:"n" json:"n"`
+	Of []When `yaml:"of" json:"of"`
 }
 
 // Count fires when at least Min distinct substances match Of.
@@ -709,6 +724,24 @@ func (kb *KB) compileRule(v *validator, where string, cr *compiledRule) {
 		}
 		if r.ACBTotalMin != 0 {
 			v.addf("%s: use does not apply to acb_total_min", where)
+		}
+	}
+	if al := w.AtLeast; al != nil {
+		if al.N < 1 || al.N > len(al.Of) {
+			v.addf("%s: at_least.n must be between 1 and the number of conditions", where)
+		}
+		for i, sw := range al.Of {
+			if len(sw.ConditionsAny) > 0 || len(sw.ConditionsNone) > 0 || sw.Falls != nil || sw.AtLeast != nil || sw.KidneyMeasure != "" {
+				v.addf("%s: at_least.of[%d] may use ages, weight, creatinine and eGFR thresholds only", where, i)
+			}
+			if sw.describe() == "" && sw.AgeMax == nil && sw.KidneyAtLeast == nil && sw.KidneyAtMost == nil {
+				v.addf("%s: at_least.of[%d] sets no condition", where, i)
+			}
+		}
+	}
+	for _, x := range []*float64{w.WeightAtMost, w.CreatinineAtLeast} {
+		if x != nil && !(*x > 0 && *x < 3000) {
+			v.addf("%s: weight_at_most or creatinine_at_least out of range", where)
 		}
 	}
 	cr.condAny = kb.compileICD(v, where+": conditions_any", w.ConditionsAny)

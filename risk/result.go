@@ -112,6 +112,12 @@ type Basis struct {
 	DurationDays *float64 `json:"duration_days,omitempty"`
 	// AsNeeded records that the rule fired on as-needed use.
 	AsNeeded bool `json:"as_needed,omitempty"`
+	// WeightKg and CreatinineUmolL are the values weight or creatinine
+	// criteria were met with; Met lists the conditions of an "N of"
+	// criterion that held.
+	WeightKg        *float64 `json:"weight_kg,omitempty"`
+	CreatinineUmolL *float64 `json:"creatinine_umol_l,omitempty"`
+	Met             []string `json:"met,omitempty"`
 }
 
 // DoseBasis is a daily dose above a rule's limit.
@@ -152,6 +158,8 @@ const (
 	NoteDoseNotUnderstood     NoteReason = "dose_not_understood"
 	NoteMissingDose           NoteReason = "missing_dose"
 	NoteMissingDuration       NoteReason = "missing_duration"
+	NoteMissingWeight         NoteReason = "missing_weight"
+	NoteMissingCreatinine     NoteReason = "missing_creatinine"
 	// NoteMedicationsNotProvided is added by adapters (CDS Hooks) when
 	// the caller did not send the current medication list.
 	NoteMedicationsNotProvided NoteReason = "current_medications_not_provided"
@@ -170,7 +178,7 @@ func MedicationsNotProvidedNote() Note {
 var noteOrder = []NoteReason{
 	NoteUnrecognisedDrug, NoteNameATCMismatch, NoteNotInCatalogue, NoteMissingKidneyFunction,
 	NoteMissingAge, NoteMissingConditions, NoteMissingFallsHistory, NoteDoseNotUnderstood, NoteMissingDose,
-	NoteMissingDuration,
+	NoteMissingDuration, NoteMissingWeight, NoteMissingCreatinine,
 }
 
 // Note says what could not be assessed, for which drugs and rules.
@@ -217,6 +225,14 @@ var noteMessages = map[NoteReason]Text{
 	NoteMissingDose: {
 		EN: "Not assessable: these rules need the dose (daily dose unknown); give the dose and frequency or the dosing text.",
 		FI: "Ei arvioitavissa: nämä säännöt tarvitsevat annoksen (vuorokausiannos ei tiedossa); anna annos ja antokerrat tai annosteluohje.",
+	},
+	NoteMissingWeight: {
+		EN: "Body weight was not given; weight-dependent dose rules were not assessed.",
+		FI: "Painoa ei annettu; painosta riippuvia annossääntöjä ei arvioitu.",
+	},
+	NoteMissingCreatinine: {
+		EN: "Serum creatinine was not given; creatinine-dependent dose rules were not assessed.",
+		FI: "Seerumin kreatiniinia ei annettu; kreatiniinista riippuvia annossääntöjä ei arvioitu.",
 	},
 	NoteMissingDuration: {
 		EN: "Not assessable: these rules depend on how long the medicine has been used; give start (with the assessment date) or duration.",

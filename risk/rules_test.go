@@ -57,6 +57,12 @@ func prn(in Input, i int) Input {
 	return in
 }
 
+// kg sets the patient's weight.
+func kg(in Input, w float64) Input {
+	in.Patient.WeightKg = &w
+	return in
+}
+
 // dosed sets drug i's dosing text.
 func dosed(in Input, i int, text string) Input {
 	in.Drugs[i].DoseText = text
@@ -125,7 +131,7 @@ var ruleCases = []ruleCase{
 	{"apixaban eGFR 10", in(pat(50, 10), "B01AF02"), []string{"REN-APX-01"}, nil},
 	{"rivaroxaban eGFR 10", in(pat(50, 10), "B01AF01"), []string{"REN-RIV-01"}, []string{"REN-RIV-02"}},
 	{"dabigatran eGFR 25", in(pat(50, 25), "B01AE07"), []string{"REN-DAB-01"}, nil},
-	{"edoxaban eGFR 12", in(pat(50, 12), "B01AF03"), []string{"REN-EDX-01"}, nil},
+	{"edoxaban eGFR 12", kg(dosed(in(pat(50, 12), "B01AF03"), 0, "30 mg x 1"), 80), []string{"REN-EDX-01"}, nil},
 	{"enoxaparin eGFR 20", in(pat(50, 20), "B01AB05"), []string{"REN-LMWH-01"}, nil},
 	{"ibuprofen eGFR 20", in(pat(50, 20), "M01AE01"), []string{"REN-NSAID-01"}, []string{"REN-NSAID-02"}},
 	{"ibuprofen eGFR 45", in(pat(50, 45), "M01AE01"), []string{"REN-NSAID-02"}, nil},
@@ -155,6 +161,15 @@ var ruleCases = []ruleCase{
 	{"lithium + furosemide", in(pat(50, 90), "N05AN01", "C03CA01"), []string{"DDI-LI-01"}, nil},
 	{"doxepin 3 mg at 70", dosed(in(pat(70, 90), "N06AA12"), 0, "3 mg iltaisin"), nil, []string{"PIM-DOX-01", "PIM-TCA-01"}},
 	{"doxepin 25 mg at 70", dosed(in(pat(70, 90), "N06AA12"), 0, "25 mg iltaisin"), []string{"PIM-DOX-01"}, []string{"PIM-TCA-01"}},
+	{"apixaban 5 mg x 2 in AF at 82, 55 kg", dosed(in(Patient{Age: ptr(82), Sex: "female", EGFR: ptr(60.0), WeightKg: ptr(55.0), Conditions: []string{"I48.9"}, Falls: ptr(false)}, "B01AF02"), 0, "5 mg x 2"), []string{"DOSE-APX-01"}, nil},
+	{"apixaban 2.5 mg x 2 in AF at 82, 55 kg", dosed(in(Patient{Age: ptr(82), Sex: "female", EGFR: ptr(60.0), WeightKg: ptr(55.0), Conditions: []string{"I48.9"}, Falls: ptr(false)}, "B01AF02"), 0, "2,5 mg x 2"), nil, []string{"DOSE-APX-01"}},
+	{"apixaban 5 mg x 2 in AF at 82, 75 kg, creatinine 90", dosed(in(Patient{Age: ptr(82), Sex: "female", WeightKg: ptr(75.0), Creatinine: &Creatinine{Value: 90, Unit: "umol/L"}, Conditions: []string{"I48.9"}, Falls: ptr(false)}, "B01AF02"), 0, "5 mg x 2"), nil, []string{"DOSE-APX-01"}},
+	{"apixaban 5 mg x 2 in AF at 70, 58 kg, creatinine 140", dosed(in(Patient{Age: ptr(70), Sex: "female", WeightKg: ptr(58.0), Creatinine: &Creatinine{Value: 140, Unit: "umol/L"}, Conditions: []string{"I48.9"}, Falls: ptr(false)}, "B01AF02"), 0, "5 mg x 2"), []string{"DOSE-APX-01"}, nil},
+	{"edoxaban 60 mg at 55 kg", dosed(in(Patient{Age: ptr(60), Sex: "female", EGFR: ptr(80.0), WeightKg: ptr(55.0), Conditions: []string{"I48.9"}, Falls: ptr(false)}, "B01AF03"), 0, "60 mg x 1"), []string{"DOSE-EDX-01"}, nil},
+	{"edoxaban 60 mg at 61 kg", dosed(in(Patient{Age: ptr(60), Sex: "female", EGFR: ptr(80.0), WeightKg: ptr(61.0), Conditions: []string{"I48.9"}, Falls: ptr(false)}, "B01AF03"), 0, "60 mg x 1"), nil, []string{"DOSE-EDX-01"}},
+	{"edoxaban 60 mg with dronedarone", dosed(in(Patient{Age: ptr(60), Sex: "female", EGFR: ptr(80.0), WeightKg: ptr(80.0), Conditions: []string{"I48.0"}, Falls: ptr(false)}, "B01AF03", "C01BD07"), 0, "60 mg x 1"), []string{"DOSE-EDX-02"}, nil},
+	{"dabigatran 150 mg x 2 with verapamil", dosed(in(pat(60, 90), "B01AE07", "C08DA01"), 0, "150 mg x 2"), []string{"DOSE-DAB-01"}, nil},
+	{"dabigatran 110 mg x 2 with verapamil", dosed(in(pat(60, 90), "B01AE07", "C08DA01"), 0, "110 mg x 2"), nil, []string{"DOSE-DAB-01"}},
 	{"colchicine eGFR 20", in(pat(50, 20), "M04AC01"), []string{"REN-COLCH-01"}, nil},
 
 	// Drug–disease.

@@ -241,10 +241,12 @@ func flagCard(res risk.Result, f risk.Flag, lang string) Card {
 var labels = map[string]map[string]string{
 	"fi": {"why": "Miksi", "action": "Toimi näin", "mechanism": "Mekanismi (en)", "basis": "Peruste", "rule": "Sääntö", "kb": "tietokanta", "sources": "Lähteet", "severity": "Vakavuus",
 		"high": "suuri", "moderate": "kohtalainen", "low": "vähäinen", "age": "ikä", "years": "v", "acb": "ACB-pisteet", "count": "lääkkeitä", "falls": "kaatumisia", "conditions": "diagnoosit", "substituted": "CrCl ei saatavilla, käytetty eGFR:ää",
-		"daily": "vuorokausiannos", "day": "vrk", "duration": "käytön kesto", "days": "vrk", "prn": "tarvittaessa otettava"},
+		"daily": "vuorokausiannos", "day": "vrk", "duration": "käytön kesto", "days": "vrk", "prn": "tarvittaessa otettava",
+		"weight": "paino", "creatinine": "kreatiniini", "met": "täyttyvät kriteerit (en)"},
 	"en": {"why": "Why", "action": "What to do", "mechanism": "Mechanism", "basis": "Basis", "rule": "Rule", "kb": "knowledge base", "sources": "Sources", "severity": "Severity",
 		"high": "high", "moderate": "moderate", "low": "low", "age": "age", "years": "y", "acb": "ACB score", "count": "drugs", "falls": "history of falls", "conditions": "diagnoses", "substituted": "CrCl not available, eGFR used",
-		"daily": "daily dose", "day": "day", "duration": "used for", "days": "days", "prn": "as needed"},
+		"daily": "daily dose", "day": "day", "duration": "used for", "days": "days", "prn": "as needed",
+		"weight": "weight", "creatinine": "creatinine", "met": "criteria met"},
 }
 
 func detail(res risk.Result, f risk.Flag, lang string) string {
@@ -310,6 +312,15 @@ func basisText(res risk.Result, b risk.Basis, l map[string]string) string {
 	}
 	if b.AsNeeded {
 		parts = append(parts, l["prn"])
+	}
+	if b.WeightKg != nil {
+		parts = append(parts, fmt.Sprintf("%s %s kg", l["weight"], strconv.FormatFloat(*b.WeightKg, 'f', -1, 64)))
+	}
+	if b.CreatinineUmolL != nil {
+		parts = append(parts, fmt.Sprintf("%s %s µmol/l", l["creatinine"], strconv.FormatFloat(*b.CreatinineUmolL, 'f', -1, 64)))
+	}
+	if len(b.Met) > 0 {
+		parts = append(parts, l["met"]+": "+strings.Join(b.Met, "; "))
 	}
 	return strings.Join(parts, "; ")
 }
