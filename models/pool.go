@@ -171,6 +171,10 @@ type Pool struct {
 	// waits, when set, receives every request's wait for a host slot
 	// (zero for those served at once), for the queue-wait histogram.
 	waits func(assist.Priority, time.Duration)
+	// active counts leases in flight per class; lastDone is when the
+	// last lease of each class was released (Activity).
+	active   [assist.NumPriorities]int
+	lastDone [assist.NumPriorities]time.Time
 }
 
 // ObserveWaits sets f to receive each request's wait for a host slot
@@ -337,6 +341,7 @@ func NormaliseModel(name string) string {
 // Lease is a slot on a host, held while a request runs there.
 type Lease struct {
 	pool  *Pool
+	prio  assist.Priority
 	host  *host
 	Host  HostConfig
 	Model ModelInfo
@@ -355,6 +360,8 @@ func (l *Lease) Release(failed bool) {
 	defer p.mu.Unlock()
 	h := l.host
 	h.inflight--
+	p.active[l.prio]--
+	p.lastDone[l.prio] = p.now()
 	if failed {
 		h.fails++
 		if h.fails >= p.opts.BreakerThreshold {
@@ -480,7 +487,7 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 	// Waiting for a different model or host never blocks this request.
 	if h := p.pickLocked(model, prio, exclude); h != nil {
 		h.inflight++
-		l := p.leaseLocked(h, model)
+		l := p.leaseLocked(h, model, prio)
 		if p.waits != nil {
 			p.waits(prio, 0)
 		}
@@ -517,7 +524,7 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 		}
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		return p.leaseLocked(g.h, model), nil
+		return p.leaseLocked(g.h, model, prio), nil
 	case <-ctx.Done():
 		p.abandon(w)
 		return nil, assist.ContextError(op, ctx)
@@ -531,12 +538,34 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 	}
 }
 
-func (p *Pool) leaseLocked(h *host, model string) *Lease {
+func (p *Pool) leaseLocked(h *host, model string, prio assist.Priority) *Lease {
 	mi := h.models[model]
 	if mi.Name == "" {
 		mi.Name = model
 	}
-	return &Lease{pool: p, host: h, Host: h.cfg, Model: mi}
+	p.active[prio]++
+	return &Lease{pool: p, prio: prio, host: h, Host: h.cfg, Model: mi}
+}
+
+// Activity reports whether requests of a class above prio are in flight
+// or waiting, and how long ago the last of them finished: batch work
+// (evaluations) can hold back while people wait for answers.
+func (p *Pool) Activity(prio assist.Priority) (busy bool, quietFor time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var last time.Time
+	for c := assist.Priority(0); c < prio && c < assist.NumPriorities; c++ {
+		if p.active[c] > 0 || p.queues[c].Len() > 0 {
+			busy = true
+		}
+		if p.lastDone[c].After(last) {
+			last = p.lastDone[c]
+		}
+	}
+	if last.IsZero() {
+		return busy, time.Duration(math.MaxInt64)
+	}
+	return busy, p.now().Sub(last)
 }
 
 // abandon removes a waiter that gave up; a host handed to it meanwhile is returned.

@@ -437,3 +437,33 @@ func TestFirstByteDeadline(t *testing.T) {
 		t.Fatalf("all hosts wedged: %v, want timeout or unavailable", err)
 	}
 }
+
+func TestActivityByClass(t *testing.T) {
+	p, _ := newTestPool(t, []HostConfig{{Name: "a", URL: "http://a", MaxConcurrent: 4}}, map[string][]string{"http://a": {"m:latest"}}, Options{})
+	if busy, quiet := p.Activity(assist.PriorityBatch); busy || quiet < time.Hour {
+		t.Fatalf("idle pool: busy %v quiet %v", busy, quiet)
+	}
+	l, err := p.Acquire(context.Background(), "m", assist.PriorityInteractive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy, _ := p.Activity(assist.PriorityBatch); !busy {
+		t.Error("an interactive request in flight does not count")
+	}
+	if busy, _ := p.Activity(assist.PriorityInteractive); busy {
+		t.Error("a request counts against its own class")
+	}
+	b, err := p.Acquire(context.Background(), "m", assist.PriorityBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release(false)
+	busy, quiet := p.Activity(assist.PriorityBatch)
+	if busy || quiet > time.Minute {
+		t.Errorf("after the interactive request: busy %v quiet %v", busy, quiet)
+	}
+	b.Release(false)
+	if busy, _ := p.Activity(assist.PriorityRealtime); busy {
+		t.Error("realtime has no higher class")
+	}
+}

@@ -114,6 +114,49 @@ type Runner struct {
 	Now      func() time.Time // default time.Now
 	// Concurrency overrides the suite's; 0 keeps it (default 2).
 	Concurrency int
+	// Yield, when set, is called before each case and may hold it back
+	// (e.g. while people wait for answers from the same hosts: YieldTo);
+	// release is called when the case is done.
+	Yield func(ctx context.Context) (release func(), err error)
+}
+
+// YieldTo returns a Runner.Yield for batch work beside people's
+// requests. activity reports whether higher-priority requests are in
+// flight or queued and how long since the last one finished
+// (models.Pool.Activity). A case waits until that work has been quiet for
+// settle; within recent of it only one case runs at a time (so an
+// arriving request meets at most one evaluation call), after that the
+// runner's full concurrency applies. A case waits at most maxWait, so an
+// evaluation under constant load still advances.
+func YieldTo(activity func() (busy bool, quietFor time.Duration), settle, recent, maxWait time.Duration) func(ctx context.Context) (func(), error) {
+	const poll = 2 * time.Millisecond
+	var (
+		mu       sync.Mutex
+		inflight int
+	)
+	release := func() {
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+	}
+	return func(ctx context.Context) (func(), error) {
+		deadline := time.Now().Add(maxWait)
+		for {
+			busy, quiet := activity()
+			mu.Lock()
+			if time.Now().After(deadline) || !busy && quiet >= settle && (quiet >= recent || inflight == 0) {
+				inflight++
+				mu.Unlock()
+				return release, nil
+			}
+			mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(poll):
+			}
+		}
+	}
 }
 
 // NewRunID returns a fresh run id: "run-" and 12 random hex digits.
@@ -254,7 +297,17 @@ func (r *Runner) Execute(ctx context.Context, run Run, cases []evals.Case, ex Ex
 		go func() {
 			defer wg.Done()
 			for c := range next {
+				release := func() {}
+				if r.Yield != nil {
+					rel, err := r.Yield(ctx)
+					if err != nil {
+						fail(err)
+						continue
+					}
+					release = rel
+				}
 				res, err := r.one(ctx, run, c, ex)
+				release()
 				if err != nil {
 					fail(err)
 					continue

@@ -390,3 +390,51 @@ func TestRankScores(t *testing.T) {
 		}
 	}
 }
+
+func TestYieldTo(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	state := func() (bool, time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls <= 3 {
+			return true, 0 // people are waiting for answers
+		}
+		return false, 100 * time.Millisecond // quiet for a while, but recently busy
+	}
+	y := YieldTo(state, 10*time.Millisecond, time.Hour, time.Hour)
+	rel, err := y(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls < 4 {
+		t.Errorf("went ahead after %d checks while busy", calls)
+	}
+	// Within the recent window only one case runs at a time.
+	second := make(chan struct{})
+	go func() {
+		r2, _ := y(context.Background())
+		close(second)
+		r2()
+	}()
+	select {
+	case <-second:
+		t.Fatal("a second case started while one runs after recent activity")
+	case <-time.After(50 * time.Millisecond):
+	}
+	rel()
+	<-second
+	// Under constant load a case still goes ahead after maxWait.
+	busyForever := YieldTo(func() (bool, time.Duration) { return true, 0 }, time.Second, time.Hour, 5*time.Millisecond)
+	if r, err := busyForever(context.Background()); err != nil {
+		t.Fatal(err)
+	} else {
+		r()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := YieldTo(func() (bool, time.Duration) { return true, 0 }, time.Second, time.Hour, time.Hour)(ctx); err == nil {
+		t.Error("a canceled wait went ahead")
+	}
+}
