@@ -53,6 +53,8 @@ type Flag struct {
 	Type     string `json:"type"`
 	Message  string `json:"message,omitempty"`
 	Evidence string `json:"evidence,omitempty"`
+	// Sources are the ids the evidence comes from.
+	Sources []string `json:"sources,omitempty"`
 }
 
 // Flag types set by this package (the grounding checker adds its own).
@@ -467,22 +469,22 @@ func hasFlag(fs []Flag, typ, evidence string) bool {
 	return false
 }
 
+// appendNew adds the flags fs does not have yet (same type, message and
+// evidence).
 func appendNew(fs []Flag, more ...Flag) []Flag {
 	for _, f := range more {
-		if !hasFlag(fs, f.Type, f.Evidence) || f.Evidence == "" && !hasFlagMsg(fs, f) {
+		dup := false
+		for _, g := range fs {
+			if g.Type == f.Type && g.Message == f.Message && g.Evidence == f.Evidence {
+				dup = true
+				break
+			}
+		}
+		if !dup {
 			fs = append(fs, f)
 		}
 	}
 	return fs
-}
-
-func hasFlagMsg(fs []Flag, f Flag) bool {
-	for _, g := range fs {
-		if g == f {
-			return true
-		}
-	}
-	return false
 }
 
 // number gives the sentences ids s1, s2, … in document order.

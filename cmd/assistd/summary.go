@@ -8,6 +8,7 @@ import (
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/assist/summary"
+	"github.com/soteai/gateway/assist/summary/grounding"
 	"github.com/soteai/gateway/assist/summary/summaryfhir"
 	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/cmd/internal/config"
@@ -23,7 +24,7 @@ func newSummaryDeps(cfg *config.Config, db *pgxpool.Pool, rec *record.Recorder, 
 		return nil, fmt.Errorf("config: summary.templates_dir: %w", err)
 	}
 	store := summary.NewStore(db)
-	svc := &summary.Service{Models: rec, Templates: ts, Store: store, Options: summary.Options{
+	svc := &summary.Service{Models: rec, Templates: ts, Store: store, Grounder: summary.CheckerGrounder{Checker: grounding.New(kb)}, Options: summary.Options{
 		NumCtx: cfg.Summary.NumCtx, NumPredict: cfg.Summary.NumPredict, MaxParallel: cfg.Summary.MaxParallel,
 		Priority: assist.PriorityInteractive,
 		Limits:   summary.Limits{MaxTurns: cfg.Summary.MaxTurns, MaxTurnChars: cfg.Summary.MaxTurnChars, MaxChars: cfg.Summary.MaxChars},
