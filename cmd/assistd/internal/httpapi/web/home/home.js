@@ -12,6 +12,8 @@ const S = {
 const PAGES = [
   { href: "/ui/clinic/", roles: ["clinician", "service"],
     title: { fi: "Digiklinikan avustaja", sv: "Digitala klinikens assistent", en: "Digital clinic assistant" } },
+  { href: "/ui/summary/", roles: ["clinician", "service"],
+    title: { fi: "Käyntimerkinnän luonnoksen tarkistus", sv: "Granskning av utkast till anteckning", en: "Draft note review" } },
   { href: "/ui/review/", roles: ["risk_reviewer", "admin"],
     title: { fi: "Mallien arviointi ja hyväksyntä", sv: "Granskning och godkännande av modeller", en: "Model evaluation and approval" } },
 ];
