@@ -32,8 +32,8 @@ func TestDraftGrounded(t *testing.T) {
 		got[x.Text] = x
 	}
 	for text, want := range map[string]string{
-		"Päänsärkyä kolme päivää oikealla.":     "",
-		"Rintakipua.":                           "negation",
+		"Päänsärkyä kolme päivää oikealla.": "",
+		"Rintakipua.": "negation",
 		"Ibuprofeeni 800 mg kolmesti päivässä.": "dose",
 		"Ibuprofeeni 400 mg x 3.":               "",
 		"Kontrolli viikon päästä.":              FlagNoCitation,
