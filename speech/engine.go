@@ -52,3 +52,28 @@ type Speech struct {
 type Synthesizer interface {
 	Synthesize(ctx context.Context, text, lang string) (Speech, error)
 }
+
+// StreamingTranscriber recognises an utterance while it is spoken: the
+// engine decodes each piece of audio as it arrives, so partial text costs
+// nothing extra and the final transcript is ready almost as soon as the
+// utterance ends. Engines that cannot stream implement Transcriber only.
+type StreamingTranscriber interface {
+	Transcriber
+	// Start begins an utterance in lang. Errors: as Transcribe's, and
+	// canceled when ctx ends while waiting for a free decoder.
+	Start(ctx context.Context, lang string) (Stream, error)
+}
+
+// Stream is one utterance being recognised. It is not safe for concurrent
+// use; Close must be called (it is a no-op after End).
+type Stream interface {
+	// Write decodes the next samples, at EngineSampleRate.
+	Write(samples []float32) error
+	// Partial is the best hypothesis so far.
+	Partial() string
+	// End finishes the utterance and returns its transcript, with segment
+	// times from the first sample written.
+	End() (Transcript, error)
+	// Close abandons the utterance and frees the engine.
+	Close()
+}

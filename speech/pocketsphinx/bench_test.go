@@ -73,3 +73,38 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkFinalAfterSpeech measures what a session waits for after the
+// last sample of an utterance: decoding the whole utterance then
+// (Transcribe) against finishing a stream that decoded while the speaker
+// spoke (Start/Write/End). ns/op is that wait only.
+func BenchmarkFinalAfterSpeech(b *testing.B) {
+	a := speechtest.Flite(b, speechtest.Sentences[0])
+	e := newEngine(b, 1)
+	ctx := context.Background()
+	b.Run("batch", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := e.Transcribe(ctx, a, "en"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("stream", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			st, err := e.Start(ctx, "en")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < len(a.Samples); i += 320 {
+				if err := st.Write(a.Samples[i:min(i+320, len(a.Samples))]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+			if _, err := st.End(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -31,7 +31,6 @@ import "C"
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -92,7 +91,7 @@ type Engine struct {
 	closed bool
 }
 
-var _ speech.Transcriber = (*Engine)(nil)
+var _ speech.StreamingTranscriber = (*Engine)(nil)
 
 // New checks that the model is installed (kind unavailable when not) and
 // makes decoders on demand, so a gateway that never hears English pays
@@ -255,31 +254,128 @@ func (e *Engine) Transcribe(ctx context.Context, a speech.Audio, lang string) (s
 // so a cancelled context stops it.
 func decode(ctx context.Context, ps *C.ps_decoder_t, samples []float32) ([]speech.Segment, error) {
 	const op = "pocketsphinx.Transcribe"
-	pcm := make([]C.int16, len(samples))
-	for i, s := range samples {
-		pcm[i] = C.int16(max(-32768, min(32767, s*32767)))
-	}
-	// Frame numbers count from the start of the stream: restart it so
-	// segment times are relative to this utterance.
-	if C.ps_start_stream(ps) < 0 || C.ps_start_utt(ps) < 0 {
-		return nil, assist.E(assist.KindInternal, op, errors.New("ps_start_utt failed"))
+	if err := startUtt(ps); err != nil {
+		return nil, err
 	}
 	const chunk = speech.EngineSampleRate / 2
-	for i := 0; i < len(pcm); i += chunk {
+	for i := 0; i < len(samples); i += chunk {
 		if err := ctx.Err(); err != nil {
 			C.ps_end_utt(ps)
 			return nil, assist.E(assist.KindCanceled, op, err)
 		}
-		n := min(chunk, len(pcm)-i)
-		if C.ps_process_raw(ps, &pcm[i], C.size_t(n), 0, 0) < 0 {
+		if err := feed(ps, samples[i:min(i+chunk, len(samples))]); err != nil {
 			C.ps_end_utt(ps)
-			return nil, assist.E(assist.KindInternal, op, fmt.Errorf("ps_process_raw failed at sample %d", i))
+			return nil, err
 		}
 	}
 	if C.ps_end_utt(ps) < 0 {
 		return nil, assist.E(assist.KindInternal, op, errors.New("ps_end_utt failed"))
 	}
 	return segments(ps), nil
+}
+
+// startUtt begins an utterance. Frame numbers count from the start of the
+// stream, so it is restarted to make segment times relative to this
+// utterance.
+func startUtt(ps *C.ps_decoder_t) error {
+	if C.ps_start_stream(ps) < 0 || C.ps_start_utt(ps) < 0 {
+		return assist.E(assist.KindInternal, "pocketsphinx.Transcribe", errors.New("ps_start_utt failed"))
+	}
+	return nil
+}
+
+// feed decodes samples (16 kHz, [-1, 1]).
+func feed(ps *C.ps_decoder_t, samples []float32) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	pcm := make([]C.int16, len(samples))
+	for i, s := range samples {
+		pcm[i] = C.int16(max(-32768, min(32767, s*32767)))
+	}
+	if C.ps_process_raw(ps, &pcm[0], C.size_t(len(pcm)), 0, 0) < 0 {
+		return assist.E(assist.KindInternal, "pocketsphinx.Transcribe", errors.New("ps_process_raw failed"))
+	}
+	return nil
+}
+
+// Start begins recognising an utterance as it is spoken (see
+// speech.StreamingTranscriber). The stream holds one decoder of the pool
+// until End or Close.
+func (e *Engine) Start(ctx context.Context, lang string) (speech.Stream, error) {
+	if err := Language(lang); err != nil {
+		return nil, err
+	}
+	ps, err := e.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := startUtt(ps); err != nil {
+		e.free <- ps
+		return nil, err
+	}
+	return &stream{e: e, ps: ps}, nil
+}
+
+// stream is an utterance being decoded by one borrowed decoder.
+type stream struct {
+	e     *Engine
+	ps    *C.ps_decoder_t // nil once ended or closed
+	err   error
+	ended bool // ps_end_utt has run
+}
+
+func (s *stream) Write(samples []float32) error {
+	if s.ps == nil {
+		return assist.E(assist.KindInvalid, "pocketsphinx.Stream", "the utterance has ended")
+	}
+	if s.err == nil {
+		s.err = feed(s.ps, samples)
+	}
+	return s.err
+}
+
+func (s *stream) Partial() string {
+	if s.ps == nil || s.err != nil {
+		return ""
+	}
+	h := C.ps_get_hyp(s.ps, nil)
+	if h == nil {
+		return ""
+	}
+	return strings.Join(strings.Fields(C.GoString(h)), " ")
+}
+
+func (s *stream) End() (speech.Transcript, error) {
+	if s.ps == nil {
+		return speech.Transcript{}, assist.E(assist.KindInvalid, "pocketsphinx.Stream", "the utterance has ended")
+	}
+	defer s.Close()
+	if s.err != nil {
+		return speech.Transcript{}, s.err
+	}
+	s.ended = true
+	if C.ps_end_utt(s.ps) < 0 {
+		return speech.Transcript{}, assist.E(assist.KindInternal, "pocketsphinx.Stream", errors.New("ps_end_utt failed"))
+	}
+	tr := speech.Transcript{Language: "en", Engine: Version, Segments: segments(s.ps)}
+	words := make([]string, len(tr.Segments))
+	for i, sg := range tr.Segments {
+		words[i] = sg.Text
+	}
+	tr.Text = strings.Join(words, " ")
+	return tr, nil
+}
+
+func (s *stream) Close() {
+	if s.ps == nil {
+		return
+	}
+	if !s.ended {
+		C.ps_end_utt(s.ps)
+	}
+	s.e.free <- s.ps
+	s.ps = nil
 }
 
 // word is one recognised word with its posterior probability.

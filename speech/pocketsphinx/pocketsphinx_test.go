@@ -165,3 +165,57 @@ func TestTranscribeConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// Streaming: 20 ms frames as a client sends them; partials grow, and the
+// final transcript matches the whole-utterance one.
+func TestStream(t *testing.T) {
+	e := newEngine(t, 1)
+	s := speechtest.Sentences[2]
+	a := speechtest.Flite(t, s)
+	st, err := e.Start(context.Background(), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var partials []string
+	for i := 0; i < len(a.Samples); i += 320 {
+		if err := st.Write(a.Samples[i:min(i+320, len(a.Samples))]); err != nil {
+			t.Fatal(err)
+		}
+		if i%(16000/2) == 0 {
+			partials = append(partials, st.Partial())
+		}
+	}
+	tr, err := st.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close() // no-op after End
+	t.Logf("partials %q, final %q", partials, tr.Text)
+	if norm(tr.Text) != norm(s) || len(tr.Segments) == 0 || tr.Engine != pocketsphinx.Version {
+		t.Fatalf("final %q, want %q", tr.Text, s)
+	}
+	last := partials[len(partials)-1]
+	if last == "" || !strings.HasPrefix(norm(s), strings.Fields(norm(last))[0]) {
+		t.Fatalf("partials %q", partials)
+	}
+	if err := st.Write(a.Samples[:320]); assist.KindOf(err) != assist.KindInvalid {
+		t.Fatalf("write after end: %v", err)
+	}
+	// The decoder went back to the pool: a second stream gets it.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st2, err := e.Start(ctx, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second stream must wait for the pool's only decoder.
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel3()
+	if _, err := e.Start(ctx3, "en"); assist.KindOf(err) != assist.KindCanceled && assist.KindOf(err) != assist.KindTimeout {
+		t.Fatalf("a second stream on a one-decoder pool: %v", err)
+	}
+	st2.Close()
+	if _, err := e.Start(context.Background(), "fi"); assist.KindOf(err) != assist.KindInvalid {
+		t.Fatalf("Finnish stream: %v", err)
+	}
+}
