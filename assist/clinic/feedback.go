@@ -11,7 +11,7 @@ import (
 )
 
 // FeedbackTask is the evaluation task of exported decisions, the same as
-// the triage suite's (evals/testdata/clinic_triage.jsonl).
+// the triage suite's (evals/suite/builtin/data/clinic_triage.jsonl).
 const FeedbackTask = "clinic_triage"
 
 // FeedbackCase turns a nurse's decision into an evaluation case for the

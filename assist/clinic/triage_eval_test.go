@@ -1,50 +1,31 @@
 package clinic
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 
+	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/clinic/redflags"
 	"github.com/soteai/gateway/evals"
 )
 
-// triageCase is the input and expected output of a clinic_triage case.
-type triageCase struct {
-	Input struct {
-		Lang     string `json:"lang"`
-		Messages []struct {
-			Author string `json:"author"`
-			Text   string `json:"text"`
-		} `json:"messages"`
-	}
-	Expected struct {
-		Urgency     redflags.Urgency `json:"urgency"`
-		Flags       []string         `json:"flags"`
-		AbsentFlags []string         `json:"absent_flags"`
-		Reply       string           `json:"reply"`
-	}
-}
-
-func loadTriageCases(t *testing.T) ([]evals.Case, []triageCase) {
+func loadTriageCases(t *testing.T) ([]evals.Case, []TriageCase) {
 	t.Helper()
-	cases, err := evals.LoadFile(os.DirFS("../../evals/testdata"), "clinic_triage.jsonl")
+	cases, err := evals.LoadFile(os.DirFS("../../evals/suite/builtin/data"), "clinic_triage.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make([]triageCase, len(cases))
+	out := make([]TriageCase, len(cases))
 	for i, c := range cases {
-		if err := c.DecodeInput(&out[i].Input); err != nil {
+		if out[i], err = DecodeTriageCase(c); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.DecodeExpected(&out[i].Expected); err != nil {
-			t.Fatal(err)
-		}
-		if !out[i].Expected.Urgency.Valid() || !strings.HasPrefix(c.Notes, "Source: ") {
-			t.Fatalf("%s: needs a canonical urgency and a cited source", c.ID)
+		if !strings.HasPrefix(c.Notes, "Source: ") {
+			t.Fatalf("%s: needs a cited source", c.ID)
 		}
 	}
 	return cases, out
@@ -64,19 +45,7 @@ func TestTriageSuiteRuleBaseline(t *testing.T) {
 	var outs []TriageOutcome
 	for i, tc := range tcs {
 		langs[tc.Input.Lang]++
-		var msgs []redflags.Message
-		for _, m := range tc.Input.Messages {
-			if m.Author == "patient" {
-				msgs = append(msgs, redflags.Message{Text: m.Text})
-			}
-		}
-		r := rules.Detect(msgs)
-		o := TriageOutcome{ID: cases[i].ID, Want: tc.Expected.Urgency, Got: RuleBaseline(r),
-			WantFlags: tc.Expected.Flags, AbsentFlags: tc.Expected.AbsentFlags}
-		for _, f := range r.Findings {
-			o.GotFlags = append(o.GotFlags, f.Flag)
-		}
-		outs = append(outs, o)
+		outs = append(outs, tc.Outcome(rules, cases[i].ID))
 	}
 	if len(cases) < 200 || langs["fi"] < 60 || langs["sv"] < 60 || langs["en"] < 60 {
 		t.Fatalf("suite too small: %d cases, by language %v", len(cases), langs)
@@ -139,4 +108,35 @@ func TestScoreTriage(t *testing.T) {
 	}
 }
 
-var _ = sort.Strings
+// TestTriageExecutor runs the built-in suite's cases through the runner's
+// executor and checks its per-case scores agree with ScoreTriage.
+func TestTriageExecutor(t *testing.T) {
+	rules, err := redflags.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, tcs := loadTriageCases(t)
+	ex := &TriageExecutor{Rules: rules}
+	var sums map[string]float64 = map[string]float64{}
+	var outs []TriageOutcome
+	for i, c := range cases {
+		o, err := ex.Execute(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range o.Scores {
+			sums[k] += v
+		}
+		outs = append(outs, tcs[i].Outcome(rules, c.ID))
+	}
+	m := ScoreTriage(outs)
+	if int(sums["exact"]) != m.Exact.K || int(sums["safe"]) != m.Safe.K || int(sums["emergency_missed"]) != m.EmergencyMissed.K ||
+		int(sums["over_triage"]) != m.OverTriage.K || int(sums["under_triage"]) != m.UnderTriage.K {
+		t.Errorf("executor sums %v disagree with %+v", sums, m)
+	}
+	bad := cases[0]
+	bad.Expected = []byte(`{"urgency":"soon","flags":[]}`)
+	if _, err := ex.Execute(context.Background(), bad); assist.KindOf(err) != assist.KindInvalid {
+		t.Errorf("bad case: %v", err)
+	}
+}

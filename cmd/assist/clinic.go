@@ -26,7 +26,7 @@ func newClinicCmd(e *env) *cobra.Command {
 		Short: "Write the nurses' decisions on clinic suggestions as evaluation cases (JSON lines)",
 		Long: `Reads every clinic.decision record of the audit log named by --config and
 writes one evaluation case per decision (task clinic_triage, the format of
-evals/testdata/clinic_triage.jsonl): the conversation from the suggestion's
+evals/suite/builtin/data/clinic_triage.jsonl): the conversation from the suggestion's
 stored content, the urgency the nurse set and the reply sent. The contents
 are read with the audit log's content key (audit.content_key_file); a
 decision whose contents were never stored, or are past retention, is

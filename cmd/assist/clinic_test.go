@@ -104,3 +104,15 @@ func TestClinicExportFeedback(t *testing.T) {
 		t.Errorf("export without --config must fail")
 	}
 }
+
+// TestEvalRunClinicTriageSuite runs the built-in digital clinic triage
+// suite (red-flag rules, no model) through the evaluation runner: its
+// thresholds (no missed emergency, safe ≥ 98%, no denied flag raised) pass.
+func TestEvalRunClinicTriageSuite(t *testing.T) {
+	s := newEvalStack(t, "")
+	out, errOut, err := s.assist("eval", "run", "clinic-triage")
+	if err != nil || !strings.Contains(out, "PASS") || !strings.Contains(out, "emergency_missed") {
+		t.Fatalf("clinic-triage suite: %v\n%s\n%s", err, out, errOut)
+	}
+	t.Logf("%s", out)
+}

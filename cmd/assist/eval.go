@@ -20,6 +20,8 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/assist/clinic"
+	"github.com/soteai/gateway/assist/clinic/redflags"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/evals/pgstore"
@@ -288,6 +290,12 @@ tokens/s) and exits non-zero when a threshold of the suite fails.`,
 					return err
 				}
 				m, ex = runner.Model{Name: "risk-engine", Digest: kb.Version()}, &runner.RiskExecutor{KB: kb}
+			case suite.TaskClinicTriage:
+				rules, err := redflags.Default()
+				if err != nil {
+					return err
+				}
+				m, ex = runner.Model{Name: "clinic-red-flag-rules", Digest: rules.Version()}, &clinic.TriageExecutor{Rules: rules}
 			default:
 				if model == "" {
 					return assist.E(assist.KindInvalid, "assist.eval", "give --model NAME: suite "+s.Name+" evaluates a model")

@@ -82,7 +82,7 @@ func TestClinicThroughGateway(t *testing.T) {
 
 	t.Run("no red flag: passages retrieved, uncited draft withheld", func(t *testing.T) {
 		body := `{"collection":"ohjeet","subject":"Patient/` + hetuExample + `","conversation":[
-			{"id":"m1","author":"patient","text":"Minulla on flunssa ja kuumetta 38. Kuinka kauan kuume yleensä kestää?"}]}`
+			{"id":"m1","author":"patient","text":"Minulla on flunssa ja kuumetta 38. Kuinka kauan kuume yleensä kestää? ` + promptMarker + `"}]}`
 		start := time.Now()
 		code, b, seqH := post(assist.RoleService, body)
 		if code != 200 {

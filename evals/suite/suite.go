@@ -28,6 +28,9 @@ const (
 	TaskTranslation = "translation"
 	TaskRiskAssess  = "risk_assess"
 	TaskRetrieval   = "retrieval"
+	// TaskClinicTriage runs the digital clinic's red-flag rules (no model)
+	// over triage cases: the urgency a nurse would assign, the red flags.
+	TaskClinicTriage = "clinic_triage"
 )
 
 // Suite is one evaluation suite, as read from its YAML file.
@@ -108,7 +111,7 @@ type Gate struct {
 func (s *Suite) Primary() string { return s.Metrics[0] }
 
 // NeedsModel reports whether the suite's task calls a model.
-func (s *Suite) NeedsModel() bool { return s.Task != TaskRiskAssess }
+func (s *Suite) NeedsModel() bool { return s.Task != TaskRiskAssess && s.Task != TaskClinicTriage }
 
 // DocumentsFS returns the retrieval documents folder.
 func (s *Suite) DocumentsFS() (fs.FS, error) {
@@ -197,6 +200,7 @@ var metricHigherBetter = map[string]bool{
 	"wer": false, "cer": false, "exact": true,
 	"precision": true, "recall": true, "f1": true,
 	"recall@k": true, "mrr": true,
+	"safe": true, "emergency_missed": false, "over_triage": false, "under_triage": false, "flag_recall": true, "denied_flag_raised": false,
 }
 
 // HigherBetter reports a metric's direction and whether it is known.
@@ -207,9 +211,10 @@ func HigherBetter(metric string) (bool, bool) {
 
 // taskMetrics are the metrics each executor can compute.
 var taskMetrics = map[string][]string{
-	TaskTranslation: {"chrf", "chrf++", "bleu", "ter", "rouge1", "rouge2", "rougeL", "rougeLsum", "exact"},
-	TaskRiskAssess:  {"precision", "recall", "f1"},
-	TaskRetrieval:   {"recall@k", "mrr"},
+	TaskTranslation:  {"chrf", "chrf++", "bleu", "ter", "rouge1", "rouge2", "rougeL", "rougeLsum", "exact"},
+	TaskRiskAssess:   {"precision", "recall", "f1"},
+	TaskRetrieval:    {"recall@k", "mrr"},
+	TaskClinicTriage: {"exact", "safe", "emergency_missed", "over_triage", "under_triage", "flag_recall", "denied_flag_raised"},
 }
 
 func (s *Suite) validate() error {
@@ -223,7 +228,7 @@ func (s *Suite) validate() error {
 	}
 	known, ok := taskMetrics[s.Task]
 	if !ok {
-		bad("task %q unknown (want translation, risk_assess or retrieval)", s.Task)
+		bad("task %q unknown (want translation, risk_assess, retrieval or clinic_triage)", s.Task)
 	}
 	if len(s.Metrics) == 0 {
 		bad("metrics: at least one")
