@@ -16,6 +16,16 @@ import (
 type Service struct {
 	Pool   *models.Pool
 	Client *Client
+	// MaxAnswerBytes bounds a non-streaming answer read into memory; 0
+	// means 32 MiB. A larger one is an upstream error.
+	MaxAnswerBytes int64
+}
+
+func (s *Service) limit() int64 {
+	if s.MaxAnswerBytes > 0 {
+		return s.MaxAnswerBytes
+	}
+	return 32 << 20
 }
 
 // Embed returns one vector per input and the digest of the model that made
@@ -88,7 +98,7 @@ func (s *Service) GenerateWith(ctx context.Context, p GenerateParams) (Generatio
 		return Generation{}, err
 	}
 	g := Generation{Model: resp.Lease.Model, Host: resp.Lease.Host.Name}
-	err = decode(resp, &out)
+	err = decode(resp, &out, s.limit())
 	resp.Finish(err)
 	if err != nil {
 		return Generation{}, assist.E(op, err)
@@ -115,7 +125,7 @@ func (s *Service) GenerateStream(ctx context.Context, p GenerateParams, emit fun
 	g := Generation{Model: resp.Lease.Model, Host: resp.Lease.Host.Name}
 	if resp.Status >= 300 {
 		var out GenerateResponse
-		err := decode(resp, &out)
+		err := decode(resp, &out, s.limit())
 		resp.Finish(err)
 		return g, assist.E(op, err)
 	}
@@ -153,7 +163,7 @@ func (s *Service) call(ctx context.Context, op string, call models.Call, out any
 		return "", err
 	}
 	digest := resp.Lease.Model.Digest
-	err = decode(resp, out)
+	err = decode(resp, out, s.limit())
 	resp.Finish(err)
 	if err != nil {
 		return "", assist.E(op, err)
@@ -161,10 +171,13 @@ func (s *Service) call(ctx context.Context, op string, call models.Call, out any
 	return digest, nil
 }
 
-func decode(resp *models.Response, out any) error {
-	data, err := io.ReadAll(io.MultiReader(bytes.NewReader(resp.First), resp.Body))
+func decode(resp *models.Response, out any, limit int64) error {
+	data, err := io.ReadAll(io.LimitReader(io.MultiReader(bytes.NewReader(resp.First), resp.Body), limit+1))
 	if err != nil {
 		return assist.E(assist.KindUpstream, "the model host failed mid-response", err)
+	}
+	if int64(len(data)) > limit {
+		return assist.Errorf(assist.KindUpstream, "the model host's answer is larger than the limit of %d bytes", limit)
 	}
 	if resp.Status >= 300 {
 		var e struct {
