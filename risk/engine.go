@@ -3,7 +3,6 @@ package risk
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -694,19 +693,30 @@ func drugSubset(a, b []FlagDrug) bool {
 }
 
 func (e *evaluator) sortFlags() {
-	sort.SliceStable(e.res.Flags, func(i, j int) bool {
-		a, b := &e.res.Flags[i], &e.res.Flags[j]
-		if a.Severity.rank() != b.Severity.rank() {
-			return a.Severity.rank() < b.Severity.rank()
+	// Sort indexes, then permute once: flags are large structs.
+	flags := e.res.Flags
+	idx := make([]int, len(flags))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		a, b := &flags[i], &flags[j]
+		if d := a.Severity.rank() - b.Severity.rank(); d != 0 {
+			return d
 		}
-		if a.Category.rank() != b.Category.rank() {
-			return a.Category.rank() < b.Category.rank()
+		if d := a.Category.rank() - b.Category.rank(); d != 0 {
+			return d
 		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
+		if d := strings.Compare(a.RuleID, b.RuleID); d != 0 {
+			return d
 		}
-		return firstIndex(a) < firstIndex(b)
+		return firstIndex(a) - firstIndex(b)
 	})
+	out := make([]Flag, len(flags))
+	for k, i := range idx {
+		out[k] = flags[i]
+	}
+	e.res.Flags = out
 }
 
 func firstIndex(f *Flag) int {
