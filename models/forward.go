@@ -20,7 +20,11 @@ type Transport interface {
 
 // Call is one model request to forward.
 type Call struct {
-	Model    string
+	Model string
+	// Digest, when set, is the release of Model that must answer: hosts
+	// serving another digest under the name are not used (an approved
+	// model release; see models/releases).
+	Digest   string
 	Priority assist.Priority
 	Path     string // upstream path, e.g. "/api/chat"
 	Body     []byte // exact JSON body to send
@@ -65,11 +69,15 @@ var errFirstByte = errors.New("no first byte within the deadline")
 // a healthy host could have served.
 func (p *Pool) Forward(ctx context.Context, tr Transport, call Call) (*Response, error) {
 	const op = "models.Forward"
-	var tried []string
+	tried := p.otherReleases(call.Model, call.Digest)
+	pinnedOut := len(tried) > 0
 	var lastErr error
 	missed := false
 	for attempt := 1; attempt <= p.opts.MaxAttempts; attempt++ {
 		lease, err := p.Acquire(ctx, call.Model, call.Priority, tried...)
+		if err != nil && lastErr == nil && pinnedOut && assist.KindOf(err) == assist.KindUnavailable {
+			return nil, assist.E(assist.KindConflict, op, "no healthy host serves the required release of "+NormaliseModel(call.Model), err)
+		}
 		if err != nil {
 			if lastErr != nil && assist.KindOf(err) == assist.KindUnavailable {
 				return nil, assist.E(assist.KindUnavailable, op, "no healthy host could serve the request", lastErr, 5)
@@ -151,3 +159,21 @@ func try(ctx context.Context, tr Transport, lease *Lease, call Call) (r *Respons
 type eofBody struct{ io.Closer }
 
 func (eofBody) Read([]byte) (int, error) { return 0, io.EOF }
+
+// otherReleases names the hosts that serve model under another digest
+// than digest ("" names none).
+func (p *Pool) otherReleases(model, digest string) []string {
+	if digest == "" {
+		return nil
+	}
+	model = NormaliseModel(model)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, h := range p.hosts {
+		if m, ok := h.models[model]; ok && m.Digest != digest {
+			out = append(out, h.cfg.Name)
+		}
+	}
+	return out
+}

@@ -467,3 +467,48 @@ func TestActivityByClass(t *testing.T) {
 		t.Error("realtime has no higher class")
 	}
 }
+
+type recordingTransport struct {
+	mu    sync.Mutex
+	hosts []string
+}
+
+func (r *recordingTransport) Send(_ context.Context, baseURL, _ string, _ []byte) (*http.Response, error) {
+	r.mu.Lock()
+	r.hosts = append(r.hosts, baseURL)
+	r.mu.Unlock()
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"response":"ok"}`))}, nil
+}
+
+// TestForwardPinnedDigest: a call that requires a release never goes to a
+// host serving another digest under the name; with none left it is a
+// conflict, not a wait.
+func TestForwardPinnedDigest(t *testing.T) {
+	p, _ := newTestPool(t, []HostConfig{{Name: "a", URL: "http://a"}, {Name: "b", URL: "http://b"}},
+		map[string][]string{"http://a": {"m:latest"}, "http://b": {"m:latest"}}, Options{})
+	// The fake prober gives digest "sha256:<name>" on both; make b differ.
+	p.mu.Lock()
+	for _, h := range p.hosts {
+		if h.cfg.Name == "b" {
+			h.models["m:latest"] = ModelInfo{Name: "m:latest", Digest: "sha256:other"}
+		}
+	}
+	p.mu.Unlock()
+	tr := &recordingTransport{}
+	for range 6 {
+		resp, err := p.Forward(context.Background(), tr, Call{Model: "m", Digest: "sha256:m:latest", Priority: assist.PriorityInteractive, Path: "/api/generate"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Finish(nil)
+	}
+	for _, h := range tr.hosts {
+		if h != "http://a" {
+			t.Fatalf("a pinned call went to %s", h)
+		}
+	}
+	_, err := p.Forward(context.Background(), tr, Call{Model: "m", Digest: "sha256:gone", Priority: assist.PriorityInteractive, Path: "/api/generate"})
+	if assist.KindOf(err) != assist.KindConflict {
+		t.Errorf("no host with the release: %v", err)
+	}
+}

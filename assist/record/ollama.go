@@ -13,7 +13,7 @@ type Ollama struct{ Svc *ollama.Service }
 var _ Generator = Ollama{}
 
 func params(req Request) ollama.GenerateParams {
-	return ollama.GenerateParams{Model: req.Model.Name, System: req.System, Prompt: req.Prompt,
+	return ollama.GenerateParams{Model: req.Model.Name, Digest: req.Model.Digest, System: req.System, Prompt: req.Prompt,
 		Format: req.Format, Priority: req.Priority, Options: req.Options}
 }
 

@@ -66,6 +66,9 @@ func (s *Service) Generate(ctx context.Context, model, system, prompt string, pr
 // GenerateParams is one completion request.
 type GenerateParams struct {
 	Model, System, Prompt string
+	// Digest, when set, is the release of Model that must answer (hosts
+	// with another digest under the name are not used).
+	Digest string
 	// Format is "" or "json" (the model must answer one JSON value).
 	Format   string
 	Priority assist.Priority
@@ -92,7 +95,7 @@ func (s *Service) GenerateWith(ctx context.Context, p GenerateParams) (Generatio
 		return Generation{}, assist.E(op, err)
 	}
 	var out GenerateResponse
-	call := models.Call{Model: p.Model, Priority: p.Priority, Path: "/api/generate", Body: body}
+	call := models.Call{Model: p.Model, Digest: p.Digest, Priority: p.Priority, Path: "/api/generate", Body: body}
 	resp, err := s.Pool.Forward(ctx, s.Client, call)
 	if err != nil {
 		return Generation{}, err
@@ -117,7 +120,7 @@ func (s *Service) GenerateStream(ctx context.Context, p GenerateParams, emit fun
 	if err != nil {
 		return Generation{}, assist.E(op, err)
 	}
-	call := models.Call{Model: p.Model, Priority: p.Priority, Path: "/api/generate", Body: body}
+	call := models.Call{Model: p.Model, Digest: p.Digest, Priority: p.Priority, Path: "/api/generate", Body: body}
 	resp, err := s.Pool.Forward(ctx, s.Client, call)
 	if err != nil {
 		return Generation{}, err
