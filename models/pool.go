@@ -129,6 +129,7 @@ type host struct {
 	openTill time.Time // circuit breaker open until
 	lastErr  string
 	served   uint64
+	missed   uint64 // first-byte deadlines missed
 	// suspect is set when the host missed a first-byte deadline: it
 	// gets no work until a work probe of suspectModel succeeds.
 	suspect      bool
@@ -407,6 +408,7 @@ func (l *Lease) MarkSuspect(embed bool) {
 	if !h.suspect {
 		p.log.Warn("host suspect", "host", h.cfg.Name, "reason", "no first byte in time")
 	}
+	h.missed++
 	h.suspect, h.suspectModel, h.suspectEmbed = true, l.Model.Name, embed
 	h.lastErr = "no first byte in time; probing with a one-token generation"
 	p.failUnservable()
@@ -764,18 +766,20 @@ type counters struct {
 
 // HostStatus is a snapshot of one host for status pages and metrics.
 type HostStatus struct {
-	Name        string      `json:"name"`
-	URL         string      `json:"url"`
-	Labels      []string    `json:"labels"`
-	Up          bool        `json:"up"`
-	CircuitOpen bool        `json:"circuit_open"`
-	Suspect     bool        `json:"suspect"` // missed a first-byte deadline; out until a work probe succeeds
-	Version     string      `json:"version,omitempty"`
-	Models      []ModelInfo `json:"models"`
-	Loaded      []string    `json:"loaded,omitempty"`
-	InFlight    int         `json:"in_flight"`
-	Limit       int         `json:"limit"`
-	LastError   string      `json:"last_error,omitempty"`
+	Name        string   `json:"name"`
+	URL         string   `json:"url"`
+	Labels      []string `json:"labels"`
+	Up          bool     `json:"up"`
+	CircuitOpen bool     `json:"circuit_open"`
+	Suspect     bool     `json:"suspect"` // missed a first-byte deadline; out until a work probe succeeds
+	// FirstByteMisses counts the first-byte deadlines the host missed.
+	FirstByteMisses uint64      `json:"first_byte_misses"`
+	Version         string      `json:"version,omitempty"`
+	Models          []ModelInfo `json:"models"`
+	Loaded          []string    `json:"loaded,omitempty"`
+	InFlight        int         `json:"in_flight"`
+	Limit           int         `json:"limit"`
+	LastError       string      `json:"last_error,omitempty"`
 }
 
 // Stats is a snapshot of the pool.
@@ -811,7 +815,7 @@ func (p *Pool) Stats() Stats {
 	s.IdleWhileQueued = p.counts.idle
 	for _, h := range p.hosts {
 		hs := HostStatus{Name: h.cfg.Name, URL: h.cfg.URL, Labels: h.cfg.Labels, Up: h.up,
-			CircuitOpen: p.now().Before(h.openTill), Suspect: h.suspect, Version: h.version, Loaded: h.loaded,
+			CircuitOpen: p.now().Before(h.openTill), Suspect: h.suspect, FirstByteMisses: h.missed, Version: h.version, Loaded: h.loaded,
 			InFlight: h.inflight, Limit: h.cfg.MaxConcurrent, LastError: h.lastErr}
 		for _, m := range h.models {
 			hs.Models = append(hs.Models, m)

@@ -410,7 +410,7 @@ func TestFirstByteDeadline(t *testing.T) {
 		resp.Finish(nil)
 	}
 	s := p.Stats()
-	if !s.Hosts[0].Suspect || !s.Hosts[0].Up || s.Hosts[1].Suspect {
+	if !s.Hosts[0].Suspect || !s.Hosts[0].Up || s.Hosts[1].Suspect || s.Hosts[0].FirstByteMisses == 0 {
 		t.Fatalf("host a should be up (health checks pass) but suspect: %+v", s.Hosts)
 	}
 	// Health checks keep passing, but the work probe fails: still out.

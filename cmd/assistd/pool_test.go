@@ -276,6 +276,10 @@ func TestWedgedRunnerFailsOver(t *testing.T) {
 	if !s1Status.Up || !s1Status.Suspect {
 		t.Fatalf("s1 (answers health checks, runner stopped): %+v, want up and suspect", s1Status)
 	}
+	if m := metricValues(t, g); m[`assist_host_first_byte_misses_total{host="s1"}`] < 1 || m[`assist_host_suspect{host="s1"}`] != 1 ||
+		m[`assist_host_first_byte_misses_total{host="s2"}`] != 0 {
+		t.Fatalf("metrics should show s1's missed first bytes and its suspect state")
+	}
 	s1.SignalRunners(t, syscall.SIGCONT)
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -159,6 +159,8 @@ var (
 	timedOutDesc = prometheus.NewDesc("assist_queue_timeouts_total", "Waits that ran out (answered busy), by class.", []string{"class"}, nil)
 	unservDesc   = prometheus.NewDesc("assist_queue_unservable_total", "Waits ended because no healthy host could serve them any more, by class.", []string{"class"}, nil)
 	waitedDesc   = prometheus.NewDesc("assist_queue_wait_seconds_total", "Total wait of requests that got a host slot, by class.", []string{"class"}, nil)
+	missDesc     = prometheus.NewDesc("assist_host_first_byte_misses_total", "First-byte deadlines the host missed (each also a failover and a breaker failure).", []string{"host"}, nil)
+	suspectDesc  = prometheus.NewDesc("assist_host_suspect", "1 while the host is out after a missed first byte, until a one-token probe succeeds.", []string{"host"}, nil)
 	idleDesc     = prometheus.NewDesc("assist_queue_idle_host_waits_total", "Queued requests seen while a healthy host with a free slot could serve them (stays 0).", nil, nil)
 )
 
@@ -172,6 +174,8 @@ func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- unservDesc
 	ch <- waitedDesc
 	ch <- idleDesc
+	ch <- missDesc
+	ch <- suspectDesc
 }
 
 func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
@@ -189,6 +193,8 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(hostUpDesc, prometheus.GaugeValue, b2f(h.Up), h.Name)
 		ch <- prometheus.MustNewConstMetric(hostOpenDesc, prometheus.GaugeValue, b2f(h.CircuitOpen), h.Name)
 		ch <- prometheus.MustNewConstMetric(inflightDesc, prometheus.GaugeValue, float64(h.InFlight), h.Name)
+		ch <- prometheus.MustNewConstMetric(missDesc, prometheus.CounterValue, float64(h.FirstByteMisses), h.Name)
+		ch <- prometheus.MustNewConstMetric(suspectDesc, prometheus.GaugeValue, b2f(h.Suspect), h.Name)
 	}
 }
 
