@@ -40,6 +40,10 @@ const (
 	// only, never stored.
 	KindSpeechTranscribe EventKind = "speech.transcribe" // audio in (hash), transcript out
 	KindSpeechSynthesize EventKind = "speech.synthesize" // text in, audio out (hash)
+
+	// A draft checked against its sources by the deterministic grounding
+	// checker (no model): counts of sentences and unsupported ones in Attrs.
+	KindSummaryCheck EventKind = "summary.check"
 )
 
 // Outcome is how an event ended, or what a reviewer decided.

@@ -95,6 +95,7 @@ func newRootCmdEnv(e *env) *cobra.Command {
 	root.AddCommand(newVersionCmd(), newMigrateCmd(e), newTokensCmd(e), newDocsCmd(e, e.openRetrieval), newRiskCmd(), newAuditCmd(e), newEvalCmd(e))
 	root.AddCommand(newClinicCmd(e))
 	root.AddCommand(newModelsCmd(e))
+	root.AddCommand(newSummaryCmd(e))
 	return root
 }
 

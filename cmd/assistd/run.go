@@ -27,6 +27,7 @@ import (
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/assist/relay"
+	"github.com/soteai/gateway/assist/summary/grounding"
 	"github.com/soteai/gateway/cmd/assistd/internal/httpapi"
 	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
 	"github.com/soteai/gateway/cmd/internal/config"
@@ -180,6 +181,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		},
 		Version: buildinfo.Get().String(),
 		Speech:  se.deps(cfg),
+		// The grounding checker reads drug names from the risk catalogue.
+		SummaryCheck: &httpapi.SummaryCheckDeps{Checker: grounding.New(kb), Limits: grounding.Limits{
+			MaxSources: cfg.Summary.MaxTurns, MaxSentences: cfg.Summary.MaxTurns,
+			MaxTextChars: cfg.Summary.MaxTurnChars, MaxChars: cfg.Summary.MaxChars}},
 	}
 	if auditLog != nil {
 		deps.Audit = auditLog

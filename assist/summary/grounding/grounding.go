@@ -81,6 +81,8 @@ type Checker struct {
 	numSv *numberParser
 	units map[string]unitInfo
 	meds  *medIndex
+	// catalogue is the catalogue's version, when it has one
+	catalogue string
 }
 
 // Catalogue is the substance catalogue the checker reads drug names from;
@@ -97,6 +99,9 @@ func New(cat Catalogue) *Checker {
 	var drugs []risk.Drug
 	if cat != nil {
 		drugs = cat.Drugs()
+		if v, ok := cat.(versioned); ok {
+			c.catalogue = v.Version()
+		}
 	}
 	c.meds = newMedIndex(drugs)
 	return c

@@ -129,4 +129,10 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// POST /v1/summaries/:id/review       clinician, service (accepted / edited / rejected)
 	registerSummaryRoutes(e, d, authn, lim)
 	// --- end summaries ---
+
+	// --- Grounding check (summarycheck.go): deterministic, no model. ---
+	// POST /v1/summaries/check               clinician, service ({transcript, draft, lang} → per sentence
+	//                                        {id, supported, flags, cites}; audited as summary.check)
+	registerSummaryCheckRoutes(e, d, authn, lim)
+	// --- end grounding check ---
 }

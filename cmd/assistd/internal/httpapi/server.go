@@ -62,6 +62,9 @@ type Deps struct {
 	Releases *ReleaseDeps
 	// Summary serves /v1/summaries (summary.go); nil leaves those routes out.
 	Summary *SummaryDeps
+	// SummaryCheck serves POST /v1/summaries/check (summarycheck.go); nil
+	// leaves it out.
+	SummaryCheck *SummaryCheckDeps
 }
 
 // Options are the HTTP server's limits.
