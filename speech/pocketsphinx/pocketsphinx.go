@@ -60,7 +60,8 @@ type Config struct {
 	// cmudict-en-us.dict; DefaultModelDir when empty.
 	ModelDir string
 	// Decoders is how many utterances are decoded at once (each decoder
-	// holds its own copy of the model, ~25 MB); the CPU count when 0.
+	// holds its own copy of the model, ~95 MB resident); the CPU count
+	// when 0. A stream (Start) holds a decoder for a whole utterance.
 	Decoders int
 	// MaxUtterance is the longest stretch decoded in one pass; longer audio
 	// is cut at pauses by the voice-activity detector first. 30s when 0.
