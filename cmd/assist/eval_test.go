@@ -350,6 +350,14 @@ func TestEvalRunRiskSuiteAndThresholds(t *testing.T) {
 	if err != nil || !strings.Contains(out, "PASS") || !strings.Contains(out, "f1") {
 		t.Fatalf("risk suite: %v\n%s\n%s", err, out, errOut)
 	}
+	// The retrieval suite ingests its documents with the model and searches them.
+	out, errOut, err = s.assist("eval", "run", "retrieval-guidelines", "--model", ollamatest.Model(t))
+	if err != nil || !strings.Contains(out, "recall@k") || !strings.Contains(out, "mrr") {
+		t.Fatalf("retrieval suite: %v\n%s\n%s", err, out, errOut)
+	}
+	if n := count(t, s.db, `SELECT count(*) FROM retrieval.documents`); n != 6 {
+		t.Errorf("%d documents ingested for the retrieval suite, want 6", n)
+	}
 	dir := t.TempDir()
 	data, _ := os.ReadFile("testdata/evalsuite/cases.jsonl")
 	y, _ := os.ReadFile("testdata/evalsuite/suite.yaml")
