@@ -246,6 +246,7 @@ const (
 	WithheldBadCitation   = "unknown_citation"
 	WithheldDose          = "dose_not_in_sources"
 	WithheldNoPassages    = "no_passages"
+	WithheldLanguage      = "wrong_language"
 )
 
 // WithheldReason says why a draft is not shown.
@@ -633,6 +634,10 @@ func (s *Service) checkDraft(d *Draft, ans modelAnswer, passages []Citation) {
 		if cited[p.N] {
 			cites = append(cites, p)
 		}
+	}
+	if l := redflags.Lang(text); l != "" && l != d.Lang {
+		d.withhold(WithheldLanguage, "the reply is not in the patient's language ("+d.Lang+")")
+		return
 	}
 	if dose, ok := uncitedDose(text, cites); !ok {
 		d.withhold(WithheldDose, "the reply states a dose ("+dose+") that the cited instructions do not contain")

@@ -117,6 +117,7 @@ func TestAssistDraftChecks(t *testing.T) {
 		{"dose not in the sources", answer("self_care", "Ota parasetamolia 1000 mg [1].", []int{1}, "flunssa"), DraftWithheld, WithheldDose},
 		{"dose only in an uncited passage", answer("self_care", "Ota 500 mg [2].", []int{2}, "flunssa"), DraftWithheld, WithheldDose},
 		{"empty reply", answer("self_care", " ", []int{1}, "flunssa"), DraftWithheld, WithheldEmpty},
+		{"reply in another language", answer("self_care", "Rest and drink plenty of fluids, and you can take it easy at home [1].", []int{1}, "flunssa"), DraftWithheld, WithheldLanguage},
 		{"not JSON (as the tiny model writes)", "lorem ipsum dolor", DraftWithheld, WithheldInvalidOutput},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

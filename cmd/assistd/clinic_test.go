@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/assist/clinic"
+	"github.com/soteai/gateway/assist/golden"
 	"github.com/soteai/gateway/cmd/assistd/internal/browsertest"
 )
 
@@ -117,6 +119,7 @@ func TestClinicThroughGateway(t *testing.T) {
 			t.Fatalf("model call record %+v", call)
 		}
 		checkClinicFHIR(t, b, sg, 0)
+		goldenClinicFHIR(t, b, sg, "testdata/clinic_fhir_withheld.json")
 
 		// The nurse raises the urgency and discards the withheld draft.
 		dec := `{"suggestion":` + strconv.FormatInt(sg.ID, 10) + `,"urgency":"same_day","draft":"discarded"}`
@@ -162,6 +165,7 @@ func TestClinicThroughGateway(t *testing.T) {
 			t.Fatalf("suggestion %+v", sg)
 		}
 		checkClinicFHIR(t, b, sg, 1)
+		goldenClinicFHIR(t, b, sg, "testdata/clinic_fhir_red_flag.json")
 		ev := sg.RedFlags[0].Evidence[0]
 		if ev.Message != 2 || ev.Text == "" {
 			t.Fatalf("evidence %+v must point into the third message", ev)
@@ -324,4 +328,35 @@ func BenchmarkClinicAssist(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/suggestion")
 	b.ReportMetric(float64(beyond.Microseconds())/float64(b.N)/1000, "ms-beyond-model/suggestion")
+}
+
+// goldenClinicFHIR compares the answer's FHIR Bundle with a golden file,
+// with what changes between runs replaced: record numbers, times, uuids,
+// the model's name and digest, the rules version.
+func goldenClinicFHIR(t *testing.T, body string, sg clinic.Suggestion, path string) {
+	t.Helper()
+	var out struct {
+		FHIR json.RawMessage `json:"fhir"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(out.FHIR, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	s := string(b)
+	s = strings.ReplaceAll(s, sg.Model.Name+"@"+sg.Model.Digest, "MODEL@DIGEST")
+	s = strings.ReplaceAll(s, sg.Model.Name, "MODEL")
+	s = strings.ReplaceAll(s, sg.RulesVersion, "RULES_VERSION")
+	for _, r := range []struct{ re, with string }{
+		{`clinic-\d+`, "clinic-N"},
+		{`urn:uuid:[0-9a-f-]{36}`, "urn:uuid:UUID"},
+		{`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`, "TIME"},
+		{`"value": "\d+"`, `"value": "SEQ"`},
+	} {
+		s = regexp.MustCompile(r.re).ReplaceAllString(s, r.with)
+	}
+	golden.Check(t, path, []byte(s+"\n"))
 }
