@@ -178,7 +178,10 @@ type Options struct {
 	MaxParallel int
 	Limits      Limits
 	Priority    assist.Priority
-	Now         func() time.Time
+	// Model, when set, is the model release every call uses instead of the
+	// one resolved for the task (an evaluation of a candidate).
+	Model *record.Model
+	Now   func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -383,7 +386,7 @@ func (j *job) call(ctx context.Context, data promptData, attrs map[string]string
 	attrs["prompt"] = PromptVersion
 	attrs["note_template"] = j.tmpl.ID + "@" + j.tmpl.Version
 	c := record.Call{Task: assist.TaskSummary, Template: notePrompt.Ref(), Priority: j.o.Priority, Patient: j.patient,
-		RelatesTo: j.taskSeq, System: system, Prompt: prompt, Format: "json",
+		Model: j.o.Model, RelatesTo: j.taskSeq, System: system, Prompt: prompt, Format: "json",
 		Options: map[string]any{"num_ctx": j.o.NumCtx, "num_predict": j.o.NumPredict, "temperature": 0}, Attrs: attrs}
 	var (
 		res record.Result

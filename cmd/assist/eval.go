@@ -303,7 +303,13 @@ tokens/s) and exits non-zero when a threshold of the suite fails.`,
 				if m, err = resolveModel(v.pool, model); err != nil {
 					return err
 				}
-				if s.Task == suite.TaskRetrieval {
+				switch s.Task {
+				case suite.TaskVisitNote:
+					ex, err = visitNoteExecutor(s, v.rec, m)
+					if err != nil {
+						return err
+					}
+				case suite.TaskRetrieval:
 					rs, err := retrieval.New(retrieval.Config{Store: retrievalstore.New(v.db), Embedder: v.svc, DefaultModel: m.Name})
 					if err != nil {
 						return err
@@ -313,7 +319,7 @@ tokens/s) and exits non-zero when a threshold of the suite fails.`,
 						return err
 					}
 					ex = &runner.RetrievalExecutor{Suite: s, Retriever: &retrievalRetriever{svc: rs, collection: coll, model: m.Name}}
-				} else {
+				default:
 					ex = &runner.TextExecutor{Suite: s, Gen: recGenerator{rec: v.rec, digest: m.Digest}, Model: m.Name}
 				}
 			}

@@ -31,6 +31,11 @@ const (
 	// TaskClinicTriage runs the digital clinic's red-flag rules (no model)
 	// over triage cases: the urgency a nurse would assign, the red flags.
 	TaskClinicTriage = "clinic_triage"
+	// TaskVisitNote drafts notes from doctor–patient dialogues with the
+	// summary task's own prompts (assist/summary), scored with ROUGE
+	// against the reference notes, citation coverage and the grounding
+	// checker's unsupported-sentence rate.
+	TaskVisitNote = "visit_note"
 )
 
 // Suite is one evaluation suite, as read from its YAML file.
@@ -53,6 +58,10 @@ type Suite struct {
 	// Documents is the folder of a retrieval suite's documents, relative
 	// to the suite file.
 	Documents string `yaml:"documents" json:"documents,omitempty"`
+	// NoteTemplate and Lang are a visit_note suite's note template (default
+	// soap) and language (default en).
+	NoteTemplate string `yaml:"note_template" json:"note_template,omitempty"`
+	Lang         string `yaml:"lang" json:"lang,omitempty"`
 
 	// Hash is the SHA-256 of the suite file's bytes.
 	Hash string `yaml:"-" json:"hash"`
@@ -201,6 +210,8 @@ var metricHigherBetter = map[string]bool{
 	"precision": true, "recall": true, "f1": true,
 	"recall@k": true, "mrr": true,
 	"safe": true, "emergency_missed": false, "over_triage": false, "under_triage": false, "flag_recall": true, "denied_flag_raised": false,
+	"rouge1_ascii": true, "rouge2_ascii": true, "rougeL_ascii": true,
+	"citation_coverage": true, "unsupported_rate": false,
 }
 
 // HigherBetter reports a metric's direction and whether it is known.
@@ -215,6 +226,8 @@ var taskMetrics = map[string][]string{
 	TaskRiskAssess:   {"precision", "recall", "f1"},
 	TaskRetrieval:    {"recall@k", "mrr"},
 	TaskClinicTriage: {"exact", "safe", "emergency_missed", "over_triage", "under_triage", "flag_recall", "denied_flag_raised"},
+	TaskVisitNote: {"rouge1", "rouge2", "rougeL", "rouge1_ascii", "rouge2_ascii", "rougeL_ascii",
+		"citation_coverage", "unsupported_rate"},
 }
 
 func (s *Suite) validate() error {
@@ -228,7 +241,7 @@ func (s *Suite) validate() error {
 	}
 	known, ok := taskMetrics[s.Task]
 	if !ok {
-		bad("task %q unknown (want translation, risk_assess, retrieval or clinic_triage)", s.Task)
+		bad("task %q unknown (want translation, risk_assess, retrieval, clinic_triage or visit_note)", s.Task)
 	}
 	if len(s.Metrics) == 0 {
 		bad("metrics: at least one")
@@ -261,8 +274,12 @@ func (s *Suite) validate() error {
 		if s.Dataset.Source == "" || s.Dataset.Target == "" {
 			bad("dataset: format parallel needs source and target languages")
 		}
+	case "dialogues":
+		if s.Task != TaskVisitNote {
+			bad("dataset: format dialogues is for task visit_note")
+		}
 	default:
-		bad("dataset: format %q unknown (want cases or parallel)", s.Dataset.Format)
+		bad("dataset: format %q unknown (want cases, parallel or dialogues)", s.Dataset.Format)
 	}
 	if s.Dataset.Path == "" {
 		bad("dataset: path is required")
@@ -273,7 +290,7 @@ func (s *Suite) validate() error {
 	if s.Qualifies != "" && !slices.Contains(ReleaseTasks, s.Qualifies) {
 		bad("qualifies %q is not a model task (want one of %v)", s.Qualifies, ReleaseTasks)
 	}
-	if s.NeedsModel() && s.Task != TaskRetrieval && s.Prompt.Template == "" {
+	if s.NeedsModel() && s.Task != TaskRetrieval && s.Task != TaskVisitNote && s.Prompt.Template == "" {
 		bad("prompt: template is required for task %s", s.Task)
 	}
 	if s.Prompt.Template != "" {
@@ -332,6 +349,8 @@ func (s *Suite) LoadCases(dataDir, hint string) ([]evals.Case, error) {
 	switch s.Dataset.Format {
 	case "parallel":
 		cases, err = parallelCases(raw, s.Dataset.Source, s.Dataset.Target, s.Task)
+	case "dialogues":
+		cases, err = dialogueCases(raw, s.Task)
 	default:
 		cases, err = evals.Load(bytes.NewReader(raw))
 	}
@@ -394,6 +413,44 @@ func parallelCases(raw []byte, src, tgt, task string) ([]evals.Case, error) {
 		exp, _ := json.Marshal(map[string]string{"text": t})
 		tag := strings.SplitN(id, "-", 2)[0]
 		out = append(out, evals.Case{ID: id, Task: task, Input: in, Expected: exp, Tags: []string{tag}, Line: i + 1})
+	}
+	return out, nil
+}
+
+// dialogueCases turns doctor–patient dialogue records into visit-note
+// cases: MTS-Dialog ({"id", "dialogue", "section_header", "section_text"};
+// the reference is one section) and ACI-Bench ({"id", "dialogue", "note",
+// "subset"}; the reference is the whole note). The input keeps the
+// dialogue as written; expected.text is the reference.
+func dialogueCases(raw []byte, task string) ([]evals.Case, error) {
+	var out []evals.Case
+	for i, line := range bytes.Split(raw, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var rec struct {
+			ID, Dialogue, Note, Subset string
+			SectionHeader              string `json:"section_header"`
+			SectionText                string `json:"section_text"`
+		}
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		ref, kind, tag := rec.Note, "note", rec.Subset
+		if rec.SectionText != "" {
+			ref, kind, tag = rec.SectionText, "section", rec.SectionHeader
+		}
+		if rec.ID == "" || rec.Dialogue == "" || ref == "" {
+			continue
+		}
+		in, _ := json.Marshal(map[string]string{"dialogue": rec.Dialogue, "kind": kind, "section_header": rec.SectionHeader})
+		exp, _ := json.Marshal(map[string]string{"text": ref})
+		c := evals.Case{ID: rec.ID, Task: task, Input: in, Expected: exp, Line: i + 1}
+		if tag != "" {
+			c.Tags = []string{tag}
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }
