@@ -186,6 +186,12 @@ func TestOpenAISDKAudio(t *testing.T) {
 	if found != len(sums) {
 		t.Fatalf("%d of %d uploads recorded by their SHA-256", found, len(sums))
 	}
+	// What was said and spoken never reaches the logs.
+	for _, w := range []string{"fever", "tablet", "Ottakaa", "chest"} {
+		if strings.Contains(g.Logs.String(), w) {
+			t.Errorf("the gateway's logs contain speech content (%q)", w)
+		}
+	}
 	syn := auditEntries(t, g, "speech.synthesize")
 	if len(syn) != 3 || syn[0]["output_sha256"] == nil || syn[0]["host"] == "" {
 		t.Fatalf("synthesis records: %v", syn)
