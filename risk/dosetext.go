@@ -237,6 +237,14 @@ func parseDoseText(text string) textDose {
 	var clauses []amountClause
 	for i := 0; i < len(toks); i++ {
 		lo, hi, j, ok := numRange(toks, i)
+		if !ok && toks[i].kind == tokWord && i+1 < len(toks) && toks[i+1].kind == tokWord {
+			// "two tablets", "kaksi tablettia"
+			if v, isNum := numberWords[toks[i].word]; isNum {
+				if _, isUnit := doseUnits[toks[i+1].word]; isUnit {
+					lo, hi, j, ok = v, v, i+1, true
+				}
+			}
+		}
 		if !ok {
 			continue
 		}
@@ -460,9 +468,12 @@ func frequency(toks []token, from int) (f, fhi float64, ok bool) {
 		t := toks[i]
 		switch {
 		case t.kind == tokSym && t.sym == 'x':
-			// "x 2", "x 1-2", "x2/vrk", "x 1 viikossa"
+			// "x 2", "x 1-2", "x2/vrk", "x 1 viikossa", "x 1 vko"
 			if lo, hi, j, ok := numRange(toks, i+1); ok {
 				per, _ := periodAfter(toks, j)
+				if per == 0 && j < len(toks) && toks[j].kind == tokWord && weekWords[toks[j].word] {
+					per = 7
+				}
 				if per == 0 {
 					per = 1
 				}
@@ -472,8 +483,15 @@ func frequency(toks []token, from int) (f, fhi float64, ok bool) {
 			// "3 ggr/dag", "2 kertaa päivässä", "3 times a day", "8 tunnin välein"
 			lo, hi, j, _ := numRange(toks, i)
 			if isSym(toks, j, 'x') {
-				// "1-3 x/vrk", "2 x viikossa"
+				// "1-3 x/vrk", "2 x viikossa", "1-2 x vrk"
 				if per, n := periodAfter(toks, j+1); n > 0 {
+					return lo / per, hi / per, true
+				}
+				if j+1 < len(toks) && toks[j+1].kind == tokWord && (dayWords[toks[j+1].word] || weekWords[toks[j+1].word]) {
+					per := 1.0
+					if weekWords[toks[j+1].word] {
+						per = 7
+					}
 					return lo / per, hi / per, true
 				}
 			}
@@ -488,6 +506,11 @@ func frequency(toks []token, from int) (f, fhi float64, ok bool) {
 				return h / hi, h / lo, true
 			}
 		case t.kind == tokWord:
+			// "joka toinen päivä", "varannan dag", "every other day"
+			if wordsAt(toks, i, "joka", "toinen") || wordsAt(toks, i, "varannan") || wordsAt(toks, i, "every", "other", "day") ||
+				wordsAt(toks, i, "joka", "toisena") {
+				return 0.5, 0.5, true
+			}
 			if v, ok := numberWords[t.word]; ok && i+1 < len(toks) && toks[i+1].kind == tokWord && timesWords[toks[i+1].word] {
 				per, _ := periodAfter(toks, i+2)
 				if per == 0 {
