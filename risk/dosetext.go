@@ -1,9 +1,11 @@
 package risk
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // This file reads dosing instructions written in Finnish, Swedish or
@@ -35,48 +37,64 @@ type token struct {
 // numbers ("1x3") is a symbol.
 func tokenizeDose(text string) []token {
 	toks := make([]token, 0, 16)
-	rs := []rune(strings.ToLower(text))
-	for i := 0; i < len(rs); {
-		r := rs[i]
+	low := strings.ToLower(text)
+	for i := 0; i < len(low); {
+		r, size := utf8.DecodeRuneInString(low[i:])
 		switch {
 		case r >= '0' && r <= '9':
 			j := i
-			for j < len(rs) && (rs[j] >= '0' && rs[j] <= '9') {
+			for j < len(low) && low[j] >= '0' && low[j] <= '9' {
 				j++
 			}
-			if j+1 < len(rs) && (rs[j] == ',' || rs[j] == '.') && rs[j+1] >= '0' && rs[j+1] <= '9' {
+			if j+1 < len(low) && (low[j] == ',' || low[j] == '.') && low[j+1] >= '0' && low[j+1] <= '9' {
 				j++
-				for j < len(rs) && (rs[j] >= '0' && rs[j] <= '9') {
+				for j < len(low) && low[j] >= '0' && low[j] <= '9' {
 					j++
 				}
 			}
-			s := strings.Replace(string(rs[i:j]), ",", ".", 1)
-			v, err := strconv.ParseFloat(s, 64)
-			if err == nil {
+			num := low[i:j]
+			if k := strings.IndexByte(num, ','); k >= 0 {
+				num = num[:k] + "." + num[k+1:]
+			}
+			if v, err := strconv.ParseFloat(num, 64); err == nil {
 				toks = append(toks, token{kind: tokNum, num: v})
 			}
 			i = j
 		case r == '½':
 			toks = append(toks, token{kind: tokNum, num: 0.5})
-			i++
+			i += size
 		case r == '×' || r == '*':
 			toks = append(toks, token{kind: tokSym, sym: 'x'})
-			i++
+			i += size
 		case r == '/' || r == '+' || r == '-' || r == '–' || r == '—' || r == ':' || r == '(' || r == ')':
 			s := byte(r)
 			if r == '–' || r == '—' {
 				s = '-'
 			}
 			toks = append(toks, token{kind: tokSym, sym: s})
-			i++
+			i += size
 		case unicode.IsLetter(r) || r == 'µ' || r == 'μ':
-			j := i
-			var b strings.Builder
-			for j < len(rs) && (unicode.IsLetter(rs[j]) || rs[j] == 'µ' || rs[j] == 'μ') {
-				b.WriteRune(foldLetter(rs[j]))
-				j++
+			// A word: ASCII words are slices of the lowered text (no copy);
+			// others are folded to ASCII (ä→a, ö→o, å→a, µ→u).
+			j, ascii := i, true
+			for j < len(low) {
+				rj, sj := utf8.DecodeRuneInString(low[j:])
+				if !(unicode.IsLetter(rj) || rj == 'µ' || rj == 'μ') {
+					break
+				}
+				if rj >= utf8.RuneSelf {
+					ascii = false
+				}
+				j += sj
 			}
-			w := b.String()
+			w := low[i:j]
+			if !ascii {
+				var b strings.Builder
+				for _, rw := range w {
+					b.WriteRune(foldLetter(rw))
+				}
+				w = b.String()
+			}
 			if w == "x" {
 				toks = append(toks, token{kind: tokSym, sym: 'x'})
 			} else {
@@ -84,7 +102,7 @@ func tokenizeDose(text string) []token {
 			}
 			i = j
 		default:
-			i++ // spaces, dots, commas and other punctuation separate tokens
+			i += size // spaces, dots, commas and other punctuation separate tokens
 		}
 	}
 	return toks
@@ -463,7 +481,7 @@ func periodAfter(toks []token, i int) (per float64, n int) {
 
 // frequency finds the number of administrations per day from i on.
 func frequency(toks []token, from int) (f, fhi float64, ok bool) {
-	tod := map[int]bool{}
+	var tod uint8 // time-of-day slots seen (bit per slot)
 	for i := from; i < len(toks); i++ {
 		t := toks[i]
 		switch {
@@ -546,12 +564,12 @@ func frequency(toks []token, from int) (f, fhi float64, ok bool) {
 				return 1 / per, 1 / per, true
 			}
 			if s, ok := timeOfDay[t.word]; ok {
-				tod[s] = true
+				tod |= 1 << s
 			}
 		}
 	}
-	if len(tod) > 0 {
-		n := float64(len(tod))
+	if tod != 0 {
+		n := float64(bits.OnesCount8(tod))
 		return n, n, true
 	}
 	return 0, 0, false

@@ -693,14 +693,7 @@ func drugSubset(a, b []FlagDrug) bool {
 }
 
 func (e *evaluator) sortFlags() {
-	// Sort indexes, then permute once: flags are large structs.
-	flags := e.res.Flags
-	idx := make([]int, len(flags))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(i, j int) int {
-		a, b := &flags[i], &flags[j]
+	slices.SortStableFunc(e.res.Flags, func(a, b Flag) int {
 		if d := a.Severity.rank() - b.Severity.rank(); d != 0 {
 			return d
 		}
@@ -710,13 +703,8 @@ func (e *evaluator) sortFlags() {
 		if d := strings.Compare(a.RuleID, b.RuleID); d != 0 {
 			return d
 		}
-		return firstIndex(a) - firstIndex(b)
+		return firstIndex(&a) - firstIndex(&b)
 	})
-	out := make([]Flag, len(flags))
-	for k, i := range idx {
-		out[k] = flags[i]
-	}
-	e.res.Flags = out
 }
 
 func firstIndex(f *Flag) int {
