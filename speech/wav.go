@@ -1,8 +1,10 @@
 package speech
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"time"
 
 	"github.com/go-audio/audio"
@@ -32,9 +34,10 @@ type Limits struct {
 	MaxSampleRate int           // 0 means 48000
 }
 
-// DecodeWAV reads a PCM WAV file (8/16/24/32-bit integer, any channel
-// count, mixed down to mono). Errors are kind invalid with a message that
-// says what is wrong, or too_large past MaxDuration.
+// DecodeWAV reads a PCM WAV file (8/16/24/32-bit integer or 32-bit float,
+// plain or WAVE_FORMAT_EXTENSIBLE, any channel count, mixed down to mono).
+// Errors are kind invalid with a message that says what is wrong, or
+// too_large past MaxDuration.
 func DecodeWAV(r io.ReadSeeker, lim Limits) (Audio, error) {
 	const op = "speech.DecodeWAV"
 	if lim.MaxDuration <= 0 {
@@ -46,14 +49,24 @@ func DecodeWAV(r io.ReadSeeker, lim Limits) (Audio, error) {
 	if lim.MaxSampleRate <= 0 {
 		lim.MaxSampleRate = 48000
 	}
+	format := sampleFormat(r)
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return Audio{}, assist.E(assist.KindInvalid, op, "the audio could not be read", err)
+	}
 	d := wav.NewDecoder(r)
 	if !d.IsValidFile() {
 		return Audio{}, assist.E(assist.KindInvalid, op, "the audio is not a valid WAV file")
 	}
-	if d.WavAudioFormat != 1 {
-		return Audio{}, assist.E(assist.KindInvalid, op, "only PCM WAV audio is accepted")
-	}
 	rate, ch, bits := int(d.SampleRate), int(d.NumChans), int(d.BitDepth)
+	isFloat := format == formatFloat
+	switch {
+	case format == formatPCM:
+	case isFloat && bits == 32:
+	case isFloat:
+		return Audio{}, assist.Errorf(assist.KindInvalid, "only 32-bit float WAV is accepted, not %d-bit", bits)
+	default:
+		return Audio{}, assist.E(assist.KindInvalid, op, "only PCM or 32-bit float WAV audio is accepted (this WAV is compressed)")
+	}
 	if rate < lim.MinSampleRate || rate > lim.MaxSampleRate {
 		return Audio{}, assist.Errorf(assist.KindInvalid, "the sample rate %d Hz is outside %d–%d Hz", rate, lim.MinSampleRate, lim.MaxSampleRate)
 	}
@@ -79,7 +92,15 @@ func DecodeWAV(r io.ReadSeeker, lim Limits) (Audio, error) {
 			var sum float32
 			for c := 0; c < ch; c++ {
 				v := buf.Data[i+c]
-				if bits == 8 {
+				switch {
+				case isFloat:
+					f := math.Float32frombits(uint32(v))
+					if f != f || f > 16 || f < -16 { // NaN or absurd: not audio
+						return Audio{}, assist.E(assist.KindInvalid, op, "the float WAV data is corrupt")
+					}
+					sum += max(-1, min(1, f))
+					continue
+				case bits == 8:
 					v -= 128 // 8-bit WAV is unsigned
 				}
 				sum += float32(v) / scale
@@ -94,4 +115,47 @@ func DecodeWAV(r io.ReadSeeker, lim Limits) (Audio, error) {
 		return Audio{}, assist.E(assist.KindInvalid, op, "the WAV file has no audio samples")
 	}
 	return out, nil
+}
+
+// WAV sample formats (the fmt chunk's format tag, or for
+// WAVE_FORMAT_EXTENSIBLE the first two bytes of its sub-format GUID).
+const (
+	formatPCM        = 1
+	formatFloat      = 3
+	formatExtensible = 0xFFFE
+)
+
+// sampleFormat reads the fmt chunk's sample format from the start of a
+// RIFF/WAVE file (0 when there is none).
+func sampleFormat(r io.ReadSeeker) int {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return 0
+	}
+	var hdr [12]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil || string(hdr[:4]) != "RIFF" || string(hdr[8:]) != "WAVE" {
+		return 0
+	}
+	for range 64 { // chunks before fmt: a few at most
+		var ch [8]byte
+		if _, err := io.ReadFull(r, ch[:]); err != nil {
+			return 0
+		}
+		size := int64(binary.LittleEndian.Uint32(ch[4:]))
+		if string(ch[:4]) != "fmt " {
+			if _, err := r.Seek(size+size&1, io.SeekCurrent); err != nil {
+				return 0
+			}
+			continue
+		}
+		body := make([]byte, min(size, 40))
+		if _, err := io.ReadFull(r, body); err != nil || len(body) < 2 {
+			return 0
+		}
+		f := int(binary.LittleEndian.Uint16(body))
+		if f == formatExtensible && len(body) >= 26 {
+			f = int(binary.LittleEndian.Uint16(body[24:]))
+		}
+		return f
+	}
+	return 0
 }

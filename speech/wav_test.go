@@ -5,7 +5,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +83,60 @@ func TestDecodeWAVErrors(t *testing.T) {
 			_, err := DecodeWAV(tc.file(t), tc.lim)
 			if assist.KindOf(err) != tc.kind || assist.MessageOf(err) == "" {
 				t.Fatalf("got %v, want kind %s", err, tc.kind)
+			}
+		})
+	}
+}
+
+// WAV files as sox writes them: extensible 24-bit stereo and 32-bit float.
+func TestDecodeWAVFormats(t *testing.T) {
+	sox, err := exec.LookPath("sox")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sox is not installed")
+		}
+		t.Skip("sox is not installed")
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		rate int
+	}{
+		{"extensible 24-bit stereo", []string{"-b", "24", "-c", "2", "-r", "48000"}, 48000},
+		{"32-bit float", []string{"-e", "floating-point", "-b", "32", "-r", "44100"}, 44100},
+		{"8-bit unsigned", []string{"-e", "unsigned-integer", "-b", "8", "-r", "8000"}, 8000},
+		{"a-law is refused", []string{"-e", "a-law", "-r", "8000"}, 0},
+		{"64-bit float is refused", []string{"-e", "floating-point", "-b", "64", "-r", "16000"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".wav")
+			args := append([]string{"-n"}, tc.args...)
+			args = append(args, p, "synth", "0.5", "sine", "440", "vol", "0.5")
+			if out, err := exec.Command(sox, args...).CombinedOutput(); err != nil {
+				t.Fatalf("sox: %v %s", err, out)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			a, err := DecodeWAV(f, Limits{})
+			if tc.rate == 0 {
+				if assist.KindOf(err) != assist.KindInvalid || assist.MessageOf(err) == "" {
+					t.Fatalf("got %v, want a clear invalid", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.SampleRate != tc.rate || a.Duration() != 500*time.Millisecond {
+				t.Fatalf("%d Hz, %s", a.SampleRate, a.Duration())
+			}
+			// A sine at half scale: -9 dBFS RMS.
+			if l := Level(a.Samples); math.Abs(l-(-9.03)) > 0.3 {
+				t.Fatalf("level %.2f dBFS", l)
 			}
 		})
 	}

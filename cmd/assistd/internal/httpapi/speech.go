@@ -121,7 +121,7 @@ func transcribe(d Deps) echo.HandlerFunc {
 		a, err := speech.DecodeWAV(bytes.NewReader(f.audio), speech.Limits{MaxDuration: sd.MaxAudio})
 		if err != nil {
 			if assist.KindOf(err) == assist.KindInvalid {
-				err = assist.Errorf(assist.KindInvalid, "%s (send 16-bit PCM WAV, 8–48 kHz)", assist.MessageOf(err))
+				err = assist.Errorf(assist.KindInvalid, "%s (send PCM or 32-bit float WAV, 8–48 kHz)", assist.MessageOf(err))
 			}
 			return refuseTask(c, d.Rec, rec, start, err)
 		}
