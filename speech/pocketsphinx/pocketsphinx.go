@@ -38,6 +38,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -66,6 +67,11 @@ type Config struct {
 	// MaxUtterance is the longest stretch decoded in one pass; longer audio
 	// is cut at pauses by the voice-activity detector first. 30s when 0.
 	MaxUtterance time.Duration
+	// MaxWaiting bounds the callers waiting for a free decoder (16 when 0)
+	// and MaxWait how long each waits (30s when 0); past either the call
+	// is refused as busy, so a burst of uploads cannot pile up in memory.
+	MaxWaiting int
+	MaxWait    time.Duration
 	// Options are extra decoder settings by name without the dash, e.g.
 	// {"beam": "1e-40", "maxhmmpf": "3000"} to trade accuracy for speed.
 	Options map[string]string
@@ -84,8 +90,9 @@ type Engine struct {
 	cfg  Config
 	argv []*C.char // decoder arguments, C strings freed by Close
 
-	free chan *C.ps_decoder_t // idle decoders
-	slot chan struct{}        // a token per decoder that may exist
+	free    chan *C.ps_decoder_t // idle decoders
+	slot    chan struct{}        // a token per decoder that may exist
+	waiting atomic.Int32         // callers waiting for a decoder
 
 	mu     sync.Mutex
 	all    []*C.ps_decoder_t
@@ -108,6 +115,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.MaxUtterance <= 0 {
 		cfg.MaxUtterance = 30 * time.Second
+	}
+	if cfg.MaxWaiting <= 0 {
+		cfg.MaxWaiting = 16
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 30 * time.Second
 	}
 	paths := []string{filepath.Join(cfg.ModelDir, "en-us"), filepath.Join(cfg.ModelDir, "en-us.lm.bin"), filepath.Join(cfg.ModelDir, "cmudict-en-us.dict")}
 	for _, p := range paths {
@@ -173,6 +186,9 @@ func (e *Engine) Close() error {
 	return nil
 }
 
+// Waiting is how many callers wait for a free decoder now.
+func (e *Engine) Waiting() int { return int(e.waiting.Load()) }
+
 // acquire borrows an idle decoder, or makes one while the pool has room.
 func (e *Engine) acquire(ctx context.Context) (*C.ps_decoder_t, error) {
 	select {
@@ -180,6 +196,14 @@ func (e *Engine) acquire(ctx context.Context) (*C.ps_decoder_t, error) {
 		return ps, nil
 	default:
 	}
+	const op = "pocketsphinx.Transcribe"
+	if int(e.waiting.Add(1)) > e.cfg.MaxWaiting {
+		e.waiting.Add(-1)
+		return nil, assist.E(assist.KindBusy, op, "the CPU speech recogniser is busy; retry later", 2)
+	}
+	defer e.waiting.Add(-1)
+	timer := time.NewTimer(e.cfg.MaxWait)
+	defer timer.Stop()
 	select {
 	case ps := <-e.free:
 		return ps, nil
@@ -190,8 +214,10 @@ func (e *Engine) acquire(ctx context.Context) (*C.ps_decoder_t, error) {
 			return nil, err
 		}
 		return ps, nil
+	case <-timer.C:
+		return nil, assist.E(assist.KindBusy, op, "the CPU speech recogniser is busy; retry later", 2)
 	case <-ctx.Done():
-		return nil, assist.E(assist.KindCanceled, "pocketsphinx.Transcribe", ctx.Err())
+		return nil, assist.ContextError(op, ctx)
 	}
 }
 
@@ -260,9 +286,9 @@ func decode(ctx context.Context, ps *C.ps_decoder_t, samples []float32) ([]speec
 	}
 	const chunk = speech.EngineSampleRate / 2
 	for i := 0; i < len(samples); i += chunk {
-		if err := ctx.Err(); err != nil {
+		if ctx.Err() != nil {
 			C.ps_end_utt(ps)
-			return nil, assist.E(assist.KindCanceled, op, err)
+			return nil, assist.ContextError(op, ctx)
 		}
 		if err := feed(ps, samples[i:min(i+chunk, len(samples))]); err != nil {
 			C.ps_end_utt(ps)

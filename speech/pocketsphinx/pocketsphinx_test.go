@@ -219,3 +219,37 @@ func TestStream(t *testing.T) {
 		t.Fatalf("Finnish stream: %v", err)
 	}
 }
+
+// With every decoder taken, callers wait a bounded time in a bounded line,
+// then are refused as busy.
+func TestBusy(t *testing.T) {
+	newEngine(t, 1) // fails or skips without the engine
+	e, err := pocketsphinx.New(pocketsphinx.Config{Decoders: 1, MaxWaiting: 1, MaxWait: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	held, err := e.Start(context.Background(), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := speech.Audio{SampleRate: 16000, Samples: make([]float32, 1600)}
+	waited := make(chan error, 1)
+	go func() {
+		_, err := e.Transcribe(context.Background(), a, "en")
+		waited <- err
+	}()
+	for e.Waiting() == 0 { // until the first caller waits
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := e.Transcribe(context.Background(), a, "en"); assist.KindOf(err) != assist.KindBusy {
+		t.Fatalf("a caller beyond the line: %v, want busy", err)
+	}
+	if err := <-waited; assist.KindOf(err) != assist.KindBusy || assist.RetryAfterOf(err) == 0 {
+		t.Fatalf("a caller that waited too long: %v, want busy with a retry hint", err)
+	}
+	held.Close()
+	if _, err := e.Transcribe(context.Background(), a, "en"); err != nil {
+		t.Fatalf("after the decoder came back: %v", err)
+	}
+}
