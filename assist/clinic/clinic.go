@@ -133,6 +133,8 @@ type Deps struct {
 	// Records looks up suggestions for decisions; nil (auditing
 	// disabled) makes Decide unavailable.
 	Records Records
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Service makes suggestions. It is safe for concurrent use.
@@ -154,6 +156,9 @@ func New(cfg Config, d Deps) (*Service, error) {
 	t, err := Templates.Latest(TemplateID)
 	if err != nil {
 		return nil, err
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	return &Service{cfg: cfg, d: d, tmpl: t, drugs: newDrugIndex(d.KB)}, nil
 }
@@ -352,7 +357,7 @@ func (s *Service) Assist(ctx context.Context, req Request) (Suggestion, error) {
 // retrieval, prompt. It is separated so the benchmark can time the
 // pipeline without the model.
 func (s *Service) prepare(ctx context.Context, req Request) (Suggestion, record.Call, error) {
-	sg := Suggestion{CreatedAt: time.Now().UTC(), Scale: s.cfg.Scale, Template: s.tmpl.Ref(),
+	sg := Suggestion{CreatedAt: s.d.Now().UTC(), Scale: s.cfg.Scale, Template: s.tmpl.Ref(),
 		RulesVersion: s.d.Rules.Version(), RedFlags: []RedFlag{}, Denied: []Denied{}, Passages: []Citation{}}
 	// Red flags on the patient's messages only.
 	var msgs []redflags.Message

@@ -138,6 +138,22 @@ var ruleCases = []ruleCase{
 	{"testis/sv", "Plötslig smärta i testikeln sedan en timme.", []string{"RF-TESTIS-01"}},
 	{"testis/en", "Sudden severe pain in my testicle.", []string{"RF-TESTIS-01"}},
 	{"testis/en/hard negative", "A small painless lump on my testicle.", nil},
+
+	// RF-HEADINJ-01
+	{"headinj/fi", "Mummo kaatui ja löi päänsä, nyt hän oksentaa.", []string{"RF-HEADINJ-01"}},
+	{"headinj/fi/negated", "Poika löi päänsä jääkiekossa, ei oksentelua eikä sekavuutta.", nil},
+	{"headinj/sv", "Han slog huvudet i isen och är förvirrad nu.", []string{"RF-HEADINJ-01"}},
+	{"headinj/sv/negated", "Hon slog i huvudet men har inte kräkts.", nil},
+	{"headinj/en", "My son hit his head at school and has vomited twice.", []string{"RF-HEADINJ-01"}},
+	{"headinj/en/been sick", "She knocked her head on the floor and has been sick.", []string{"RF-HEADINJ-01"}},
+	{"headinj/en/hard negative", "I bumped my head on a cupboard, small bruise, feel fine.", nil},
+
+	// RF-PREG-01
+	{"preg/fi", "Olen raskaana viikolla 10 ja tänään on tullut vuotoa.", []string{"RF-PREG-01"}},
+	{"preg/fi/negated", "Raskausviikko 20, ei vuotoa eikä kipuja.", nil},
+	{"preg/sv", "Jag är gravid i vecka 12 och har en blödning.", []string{"RF-PREG-01"}},
+	{"preg/en", "I'm 8 weeks pregnant and have some spotting.", []string{"RF-PREG-01"}},
+	{"preg/en/negated", "I'm pregnant, no bleeding, just tired.", nil},
 }
 
 func TestRules(t *testing.T) {
