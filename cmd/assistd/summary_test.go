@@ -215,7 +215,7 @@ func TestSummaryStream(t *testing.T) {
 }
 
 // aciVisit is the longest ACI-Bench visit of the test data as a request.
-func aciVisit(t *testing.T) string {
+func aciVisit(t testing.TB) string {
 	t.Helper()
 	f, err := os.ReadFile("../../assist/summary/testdata/aci-bench/visits.jsonl")
 	if err != nil {
