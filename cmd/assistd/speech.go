@@ -47,7 +47,8 @@ func newSpeech(ctx context.Context, cfg *config.Config, log *slog.Logger) (*spee
 	closers := []func(){se.pool.Close, client.CloseIdleConnections}
 	se.stt = &openaistt.Client{Pool: se.pool, Upstreams: se.upstreams, Priority: assist.PriorityInteractive, Log: log}
 	if ps := cfg.Speech.PocketSphinx; ps.Enabled {
-		eng, err := pocketsphinx.New(pocketsphinx.Config{ModelDir: ps.ModelDir, Decoders: ps.Decoders, Options: ps.Options})
+		eng, err := pocketsphinx.New(pocketsphinx.Config{ModelDir: ps.ModelDir, Decoders: ps.Decoders, Options: ps.Options,
+			MaxWaiting: ps.MaxWaiting, MaxWait: ps.MaxWait})
 		if err != nil {
 			se.pool.Close()
 			return nil, fmt.Errorf("speech.pocketsphinx: %s (install pocketsphinx-en-us or set speech.pocketsphinx.enabled: false)", assist.MessageOf(err))

@@ -43,6 +43,10 @@ type PocketSphinx struct {
 	// (faster, see pocketsphinx.FastOptions); a wrong one fails at the
 	// first transcription with a clear error.
 	Options map[string]string `yaml:"options"`
+	// MaxWaiting callers may wait for a free decoder, each at most
+	// MaxWait; beyond either they get 429 busy.
+	MaxWaiting int           `yaml:"max_waiting" env:"MAX_WAITING"`
+	MaxWait    time.Duration `yaml:"max_wait" env:"MAX_WAIT"`
 }
 
 // Espeak configures espeak-ng.
@@ -59,7 +63,7 @@ func DefaultSpeech() Speech {
 		MaxAudio:       10 * time.Minute,
 		MaxUploadBytes: 64 << 20,
 		MaxSpeechChars: 4000,
-		PocketSphinx:   PocketSphinx{Enabled: true},
+		PocketSphinx:   PocketSphinx{Enabled: true, MaxWaiting: 16, MaxWait: 30 * time.Second},
 		Espeak:         Espeak{Binary: "espeak-ng", Speed: 160, Timeout: 20 * time.Second},
 		EnglishVoice:   "flite",
 	}
@@ -76,6 +80,10 @@ func (s Speech) validate() error {
 		return bad("max_speech_chars", "must be positive")
 	case s.PocketSphinx.Decoders < 0:
 		return bad("pocketsphinx.decoders", "must not be negative")
+	case s.PocketSphinx.MaxWaiting <= 0:
+		return bad("pocketsphinx.max_waiting", "must be positive")
+	case s.PocketSphinx.MaxWait <= 0:
+		return bad("pocketsphinx.max_wait", "must be a positive duration such as 30s")
 	case s.Espeak.Speed < 80 || s.Espeak.Speed > 450:
 		return bad("espeak.speed", "must be 80–450 words per minute")
 	case s.Espeak.Timeout <= 0:
