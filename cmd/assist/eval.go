@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/user"
-	"path"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,8 +18,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
-	"github.com/soteai/gateway/assist/clinic"
-	"github.com/soteai/gateway/assist/clinic/redflags"
+	"github.com/soteai/gateway/assist/evalrun"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/evals/pgstore"
@@ -33,7 +30,6 @@ import (
 	"github.com/soteai/gateway/models/releases"
 	"github.com/soteai/gateway/retrieval"
 	retrievalstore "github.com/soteai/gateway/retrieval/pgstore"
-	"github.com/soteai/gateway/risk"
 )
 
 // newEvalCmd is "assist eval": run suites against models on the county's
@@ -138,113 +134,6 @@ func (e *env) openEval(ctx context.Context, withModels bool) (*evalEnv, error) {
 	return v, nil
 }
 
-// resolveModel finds the digest the up hosts serve under name; hosts that
-// disagree are an error (a run must measure one release).
-func resolveModel(pool *models.Pool, name string) (runner.Model, error) {
-	want := models.NormaliseModel(name)
-	digests := map[string][]string{}
-	for _, h := range pool.Stats().Hosts {
-		if !h.Up {
-			continue
-		}
-		for _, m := range h.Models {
-			if m.Name == want {
-				digests[m.Digest] = append(digests[m.Digest], h.Name)
-			}
-		}
-	}
-	switch len(digests) {
-	case 0:
-		return runner.Model{}, assist.E(assist.KindNotFound, "assist.eval", "no healthy host serves the model "+want)
-	case 1:
-		for d := range digests {
-			return runner.Model{Name: want, Digest: d}, nil
-		}
-	}
-	var parts []string
-	for d, hs := range digests {
-		parts = append(parts, fmt.Sprintf("%s on %s", shortDigest(d), strings.Join(hs, ",")))
-	}
-	return runner.Model{}, assist.E(assist.KindConflict, "assist.eval", "the hosts serve different releases of "+want+": "+strings.Join(parts, "; "))
-}
-
-// recGenerator runs an evaluation's model calls through the audited call,
-// pinned to the run's model digest.
-type recGenerator struct {
-	rec    *record.Recorder
-	digest string
-}
-
-func (g recGenerator) Generate(ctx context.Context, req runner.GenRequest) (runner.GenResult, error) {
-	id, ver, _ := strings.Cut(req.Template, "@")
-	attrs := map[string]string{}
-	for k, v := range req.Attrs {
-		attrs[k] = v
-	}
-	res, err := g.rec.Generate(ctx, record.Call{
-		Task: req.Task, Template: record.TemplateRef{ID: id, Version: ver}, Priority: req.Priority,
-		Model: &record.Model{Name: req.Model, Digest: g.digest}, System: req.System, Prompt: req.Prompt,
-		Options: req.Options, Attrs: attrs,
-	})
-	if err != nil {
-		return runner.GenResult{}, err
-	}
-	return runner.GenResult{Text: res.Text, Model: runner.Model{Name: res.Model.Name, Digest: res.Model.Digest}, Host: res.Host,
-		PromptTokens: res.PromptTokens, OutputTokens: res.OutputTokens, AuditSeq: res.Seq}, nil
-}
-
-// retrievalRetriever ingests a suite's documents into a collection of
-// its own (named after the suite and model release) and searches it.
-type retrievalRetriever struct {
-	svc        *retrieval.Service
-	collection string
-	model      string
-}
-
-func (r *retrievalRetriever) Retrieve(ctx context.Context, q string, k int) ([]string, runner.Model, error) {
-	hits, err := r.svc.Search(ctx, retrieval.Query{Collection: r.collection, Text: q, K: 4 * k, Model: r.model})
-	if err != nil {
-		return nil, runner.Model{}, err
-	}
-	var out []string
-	for _, h := range hits.Results {
-		if len(out) == k {
-			break
-		}
-		if !contains(out, h.Source) {
-			out = append(out, h.Source)
-		}
-	}
-	return out, runner.Model{Name: hits.Model.Name, Digest: hits.Model.Digest}, nil
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
-func ingestSuiteDocs(ctx context.Context, svc *retrieval.Service, s *suite.Suite, collection, model string) error {
-	docs, err := s.DocumentsFS()
-	if err != nil {
-		return err
-	}
-	return fs.WalkDir(docs, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(docs, p)
-		if err != nil {
-			return err
-		}
-		_, err = svc.Ingest(ctx, retrieval.IngestRequest{Collection: collection, Source: path.Base(p), Data: data, Model: model})
-		return err
-	})
-}
-
 func newEvalRunCmd(e *env) *cobra.Command {
 	var (
 		model, dataDir, reportPath string
@@ -275,54 +164,15 @@ tokens/s) and exits non-zero when a threshold of the suite fails.`,
 			if dataDir == "" {
 				dataDir = v.cfg.Evals.DataDir
 			}
-			cases, err := s.LoadCases(dataDir, "--data-dir, evals.data_dir or ASSIST_EVALS_DATA_DIR")
+			deps := evalrun.Deps{Pool: v.pool, Rec: v.rec, DataDir: dataDir, DataDirHint: "--data-dir, evals.data_dir or ASSIST_EVALS_DATA_DIR",
+				NewRetrieval: func(model string) (*retrieval.Service, error) {
+					return retrieval.New(retrieval.Config{Store: retrievalstore.New(v.db), Embedder: v.svc, DefaultModel: model})
+				}}
+			prep, err := evalrun.Prepare(ctx, deps, s, model)
 			if err != nil {
 				return err
 			}
-			var (
-				m  runner.Model
-				ex runner.Executor
-			)
-			switch s.Task {
-			case suite.TaskRiskAssess:
-				kb, err := risk.DefaultKB()
-				if err != nil {
-					return err
-				}
-				m, ex = runner.Model{Name: "risk-engine", Digest: kb.Version()}, &runner.RiskExecutor{KB: kb}
-			case suite.TaskClinicTriage:
-				rules, err := redflags.Default()
-				if err != nil {
-					return err
-				}
-				m, ex = runner.Model{Name: "clinic-red-flag-rules", Digest: rules.Version()}, &clinic.TriageExecutor{Rules: rules}
-			default:
-				if model == "" {
-					return assist.E(assist.KindInvalid, "assist.eval", "give --model NAME: suite "+s.Name+" evaluates a model")
-				}
-				if m, err = resolveModel(v.pool, model); err != nil {
-					return err
-				}
-				switch s.Task {
-				case suite.TaskVisitNote:
-					ex, err = visitNoteExecutor(s, v.rec, m)
-					if err != nil {
-						return err
-					}
-				case suite.TaskRetrieval:
-					rs, err := retrieval.New(retrieval.Config{Store: retrievalstore.New(v.db), Embedder: v.svc, DefaultModel: m.Name})
-					if err != nil {
-						return err
-					}
-					coll := evalCollection(s, m)
-					if err := ingestSuiteDocs(ctx, rs, s, coll, m.Name); err != nil {
-						return err
-					}
-					ex = &runner.RetrievalExecutor{Suite: s, Retriever: &retrievalRetriever{svc: rs, collection: coll, model: m.Name}}
-				default:
-					ex = &runner.TextExecutor{Suite: s, Gen: recGenerator{rec: v.rec, digest: m.Digest}, Model: m.Name}
-				}
-			}
+			cases, m, ex := prep.Cases, prep.Model, prep.Executor
 			r := &runner.Runner{Store: v.store, Concurrency: concurrency}
 			run, resumed, err := r.Start(ctx, s, cases, m, fresh, v.actor.TokenID)
 			if err != nil {
@@ -384,16 +234,6 @@ tokens/s) and exits non-zero when a threshold of the suite fails.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run with its summary as JSON")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 0, "cases in flight at once (default: the suite's, else 2)")
 	return cmd
-}
-
-// evalCollection names the retrieval collection of a suite run with a
-// model release, so another model never mixes into its vectors.
-func evalCollection(s *suite.Suite, m runner.Model) string {
-	d := strings.TrimPrefix(m.Digest, "sha256:")
-	if len(d) > 12 {
-		d = d[:12]
-	}
-	return "eval-" + s.Name + "-" + d
 }
 
 func printSummary(out io.Writer, run runner.Run, s runner.Summary) {

@@ -45,6 +45,17 @@ func TestReviewPage(t *testing.T) {
 	b.WaitVisible("#run-" + first.ID)
 	b.WaitVisible("#run-" + second.ID)
 
+	// Start the built-in risk suite from the page; it runs in the gateway.
+	b.SetValue("#start-suite", "risk")
+	b.Click("#start")
+	if !b.WaitFor(`document.querySelector("#start-result").textContent.includes("run-")`, 20*time.Second) {
+		t.Fatalf("run not started: %s", b.Text("body"))
+	}
+	started := strings.TrimSpace(strings.SplitN(b.Text("#start-result"), ":", 2)[1])
+	if !b.WaitFor(`document.querySelector("#run-`+started+`")`, 10*time.Second) {
+		t.Errorf("started run %s not listed", started)
+	}
+
 	// Open the first run's report: its hash is the server's.
 	b.Click(fmt.Sprintf(`button.open-report[data-run="%s"]`, first.ID))
 	b.WaitVisible("#report-view svg")

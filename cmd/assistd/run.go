@@ -24,6 +24,7 @@ import (
 	"github.com/soteai/gateway/assist/auth"
 	"github.com/soteai/gateway/assist/clinic"
 	"github.com/soteai/gateway/assist/clinic/redflags"
+	"github.com/soteai/gateway/assist/evalrun"
 	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/assist/relay"
@@ -203,6 +204,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	deps.Clinic = clinicSvc
 	deps.Releases = releaseDeps(ctx, cfg, pool, relStore, resolver, evalstore.New(db), auditLog, m, log)
+	deps.Releases.Start = (&evalStarter{base: ctx, store: evalstore.New(db), releases: relStore, pool: pool, log: log,
+		running: map[string]bool{}, deps: evalrun.Deps{Pool: pool, Rec: rec, DataDir: cfg.Evals.DataDir, DataDirHint: "evals.data_dir",
+			NewRetrieval: func(model string) (*retrieval.Service, error) {
+				return retrieval.New(retrieval.Config{Store: pgstore.New(db), Embedder: svc, DefaultModel: model})
+			}}}).Start
 	opts := httpapi.Options{
 		MaxBodyBytes:       cfg.Limits.MaxBodyBytes,
 		RequestTimeout:     cfg.Limits.RequestTimeout,

@@ -11,6 +11,7 @@ import (
 	"github.com/soteai/gateway/assist/approve"
 	"github.com/soteai/gateway/evals/report"
 	"github.com/soteai/gateway/evals/runner"
+	"github.com/soteai/gateway/evals/suite"
 	"github.com/soteai/gateway/models/releases"
 )
 
@@ -23,6 +24,9 @@ type ReleaseDeps struct {
 	Mismatches func() []releases.Mismatch
 	// Check re-reads the approved releases and the hosts' digests now.
 	Check func(ctx context.Context)
+	// Start starts (or resumes) a run of a built-in suite in the
+	// gateway, in the background; nil leaves POST /v1/evals/runs out.
+	Start func(ctx context.Context, suiteName, model string, fresh bool, actor assist.Actor) (runner.Run, bool, error)
 }
 
 var reviewers = []assist.Role{assist.RoleRiskReviewer, assist.RoleAdmin}
@@ -39,7 +43,11 @@ func registerReleaseRoutes(e *echo.Echo, d Deps, authn echo.MiddlewareFunc, limi
 	}
 	r := d.Releases
 	g := e.Group("/v1", authn)
+	g.GET("/evals/suites", evalSuites(), allow(reviewers...))
 	g.GET("/evals/runs", evalRuns(r), allow(reviewers...))
+	if r.Start != nil {
+		g.POST("/evals/runs", startRun(r, limit), allow(reviewers...))
+	}
 	g.GET("/evals/runs/:id", evalRun(r), allow(reviewers...))
 	g.GET("/evals/runs/:id/report", evalReport(r), allow(reviewers...))
 	g.GET("/evals/compare", evalCompare(r, false), allow(reviewers...))
@@ -47,6 +55,41 @@ func registerReleaseRoutes(e *echo.Echo, d Deps, authn echo.MiddlewareFunc, limi
 	g.GET("/releases", listReleases(r), allow(reviewers...))
 	g.POST("/releases/approve", approveRelease(r, limit), allow(reviewers...))
 	g.POST("/releases/:id/withdraw", withdrawRelease(r, limit), allow(reviewers...))
+}
+
+func evalSuites() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		out := []map[string]any{}
+		for _, n := range suite.Builtin() {
+			s, err := suite.Open(n)
+			if err != nil {
+				return err
+			}
+			out = append(out, map[string]any{"name": s.Name, "task": s.Task, "qualifies": s.Qualifies, "metrics": s.Metrics,
+				"needs_model": s.NeedsModel(), "description": s.Description})
+		}
+		return c.JSON(http.StatusOK, map[string]any{"suites": out})
+	}
+}
+
+// startRun starts a built-in suite in the background (202); the run's
+// progress is read with GET /v1/evals/runs/:id.
+func startRun(r *ReleaseDeps, limit int64) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var b struct {
+			Suite string `json:"suite"`
+			Model string `json:"model"`
+			Fresh bool   `json:"fresh"`
+		}
+		if err := decodeStrict(c, limit, &b); err != nil {
+			return err
+		}
+		run, resumed, err := r.Start(c.Request().Context(), b.Suite, b.Model, b.Fresh, actorOf(c))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusAccepted, map[string]any{"run": run, "resumed": resumed})
+	}
 }
 
 func evalRuns(r *ReleaseDeps) echo.HandlerFunc {
@@ -156,7 +199,7 @@ type approveBody struct {
 func approveRelease(r *ReleaseDeps, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var b approveBody
-		if _, err := decodeJSON(c, limit, &b); err != nil {
+		if err := decodeStrict(c, limit, &b); err != nil {
 			return err
 		}
 		if b.RunID == "" || len(b.ReportSHA256) != 64 {
@@ -184,7 +227,7 @@ func withdrawRelease(r *ReleaseDeps, limit int64) echo.HandlerFunc {
 		var b struct {
 			Reason string `json:"reason"`
 		}
-		if _, err := decodeJSON(c, limit, &b); err != nil {
+		if err := decodeStrict(c, limit, &b); err != nil {
 			return err
 		}
 		ctx := c.Request().Context()

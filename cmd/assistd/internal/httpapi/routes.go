@@ -108,7 +108,9 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	// --- end audit log ---
 
 	// --- Evaluations and model releases (releases.go): the review page's API. ---
+	// GET  /v1/evals/suites                      risk_reviewer, admin (built-in suites)
 	// GET  /v1/evals/runs                        risk_reviewer, admin
+	// POST /v1/evals/runs                        risk_reviewer, admin ({suite, model, fresh}: runs in the gateway, 202)
 	// GET  /v1/evals/runs/:id                    risk_reviewer, admin (run with summary)
 	// GET  /v1/evals/runs/:id/report             risk_reviewer, admin (HTML; X-Report-SHA256)
 	// GET  /v1/evals/compare?baseline=&candidate=         risk_reviewer, admin (JSON)

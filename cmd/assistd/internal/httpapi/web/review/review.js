@@ -48,6 +48,13 @@ const S = {
   approvedS: { fi: "hyväksytty", sv: "godkänd", en: "approved" },
   withdrawnS: { fi: "peruttu", sv: "återkallad", en: "withdrawn" },
   pass: { fi: "läpäisi", sv: "godkänd", en: "pass" },
+  startH: { fi: "Käynnistä arviointi", sv: "Starta en utvärdering", en: "Start an evaluation" },
+  start: { fi: "Käynnistä", sv: "Starta", en: "Start" },
+  started: { fi: "Käynnistetty", sv: "Startad", en: "Started" },
+  refresh: { fi: "Päivitä", sv: "Uppdatera", en: "Refresh" },
+  startHelp: { fi: "Ajetaan yhdyskäytävässä eräajoprioriteetilla; ihmisten pyynnöt menevät edelle.",
+    sv: "Körs i gatewayen med batchprioritet; människors förfrågningar går först.",
+    en: "Runs in the gateway at batch priority; people's requests go first." },
   fail: { fi: "hylätty", sv: "underkänd", en: "fail" },
 };
 
@@ -171,6 +178,22 @@ async function loadReleases() {
   $("mismatches").classList.toggle("hidden", mm.length === 0);
 }
 
+async function loadSuites() {
+  const data = await api("/v1/evals/suites");
+  $("start-suite").replaceChildren(...(data.suites || []).map(s =>
+    el("option", { value: s.name, dataset: { needsModel: String(s.needs_model) } }, `${s.name} (${s.task})`)));
+}
+
+async function startRun(ev) {
+  ev.preventDefault();
+  clearError();
+  try {
+    const res = await api("/v1/evals/runs", { method: "POST", body: { suite: $("start-suite").value, model: $("start-model").value } });
+    $("start-result").textContent = `${t(S, "started")}: ${res.run.id}`;
+    await loadRuns();
+  } catch (e) { showError(e); }
+}
+
 const langSel = $("ui-lang");
 langSel.value = uiLang();
 langSel.addEventListener("change", async () => {
@@ -181,10 +204,13 @@ langSel.addEventListener("change", async () => {
 localize(document, S);
 $("compare").addEventListener("click", compare);
 $("approve-form").addEventListener("submit", approve);
+$("start-form").addEventListener("submit", startRun);
+$("refresh").addEventListener("click", () => loadRuns().catch(showError));
 
 signIn(async () => {
   clearError();
   $("app").classList.remove("hidden");
+  await loadSuites();
   await loadRuns();
   await loadReleases();
 }, showError);
