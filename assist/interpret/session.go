@@ -365,12 +365,16 @@ func (s *Session) enqueueAll(ch *channel, utts []speech.Utterance) error {
 // is canceled and no transcript is sent.
 func (s *Session) Abort() {
 	s.mu.Lock()
-	if s.err == nil {
+	if s.err == nil && !s.finished {
 		s.err = assist.E(assist.KindCanceled, "interpret.Session", "the client went away")
 	}
 	s.mu.Unlock()
 	s.cancel()
 }
+
+// Fail ends the session at once with err (a client that breaks the
+// protocol); Err reports it.
+func (s *Session) Fail(err error) { s.fail(err) }
 
 func (s *Session) fail(err error) {
 	s.mu.Lock()

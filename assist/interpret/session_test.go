@@ -14,6 +14,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	it "github.com/soteai/gateway/assist/interpret/interprettest"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/speech"
 )
@@ -27,16 +28,16 @@ var testWords = map[string][]string{
 
 type rig struct {
 	svc   *Service
-	log   *memLog
-	model *fakeModel
-	recog *toneRecognizer
+	log   *it.MemLog
+	model *it.EchoModel
+	recog *it.ToneRecognizer
 	gloss *memGlossary
-	voice *beepVoice
+	voice *it.BeepVoice
 }
 
 func newRig(t *testing.T, cfg Config) *rig {
 	t.Helper()
-	r := &rig{log: &memLog{}, model: &fakeModel{}, recog: &toneRecognizer{words: testWords}, voice: &beepVoice{},
+	r := &rig{log: &it.MemLog{}, model: &it.EchoModel{}, recog: &it.ToneRecognizer{Words: testWords}, voice: &it.BeepVoice{},
 		gloss: &memGlossary{entries: []GlossaryEntry{
 			{ID: "t1", Terms: map[string]string{"en": "fever", "fi": "kuume", "sv": "feber"}},
 			{ID: "t2", Terms: map[string]string{"en": "acute bronchitis", "fi": "akuutti keuhkoputkentulehdus"}},
@@ -79,10 +80,10 @@ func actorCtx(token string) context.Context {
 // a pause, in 20 ms frames.
 func speak(t *testing.T, s *Session, channel, k, rate int) {
 	t.Helper()
-	a := silence(300*time.Millisecond, rate)
-	a.Samples = append(a.Samples, tone(float64(300*(k+1)), 800*time.Millisecond, rate).Samples...)
-	a.Samples = append(a.Samples, silence(900*time.Millisecond, rate).Samples...)
-	for _, f := range frames(a) {
+	a := it.Silence(300*time.Millisecond, rate)
+	a.Samples = append(a.Samples, it.Tone(float64(300*(k+1)), 800*time.Millisecond, rate).Samples...)
+	a.Samples = append(a.Samples, it.Silence(900*time.Millisecond, rate).Samples...)
+	for _, f := range it.Frames(a) {
 		if err := s.Audio(channel, f); err != nil {
 			t.Fatalf("Audio: %v", err)
 		}
@@ -160,7 +161,7 @@ func TestSessionPipeline(t *testing.T) {
 			if g := trans[2].Glossary; len(g) != 2 || g[0].ID != "t2" || g[1].ID != "t3" || len(trans[0].Glossary) != 1 {
 				t.Errorf("glossary terms %+v, %+v", trans[0].Glossary, g)
 			}
-			prompts := r.model.allPrompts()
+			prompts := r.model.AllPrompts()
 			if !strings.Contains(prompts[2], "- acute bronchitis = akuutti keuhkoputkentulehdus") || strings.Contains(prompts[1], "glossary") {
 				t.Errorf("prompts %q", prompts)
 			}
@@ -179,7 +180,7 @@ func TestSessionPipeline(t *testing.T) {
 				len(turn.Translations) != 1 || turn.Translations[0].Language != "fi" || *turn.End <= *turn.Start {
 				t.Errorf("turn %+v", turn)
 			}
-			checkAudit(t, r.log.events())
+			checkAudit(t, r.log.Events())
 		})
 	}
 }
@@ -245,8 +246,8 @@ func TestStartRefused(t *testing.T) {
 			}
 		})
 	}
-	if r.svc.Active() != 0 || len(r.log.events()) != 0 {
-		t.Fatalf("refused starts left %d sessions, %d records", r.svc.Active(), len(r.log.events()))
+	if r.svc.Active() != 0 || len(r.log.Events()) != 0 {
+		t.Fatalf("refused starts left %d sessions, %d records", r.svc.Active(), len(r.log.Events()))
 	}
 }
 
@@ -335,7 +336,7 @@ func TestCorrections(t *testing.T) {
 		t.Fatalf("transcript %+v", tr)
 	}
 	var reviews []audit.Event
-	for _, e := range r.log.events() {
+	for _, e := range r.log.Events() {
 		if e.Kind == audit.KindReview {
 			reviews = append(reviews, e)
 		}
@@ -406,7 +407,7 @@ func TestSlowReaderEndsSession(t *testing.T) {
 	if len(evs) != 2 || evs[0].Type != EventReady || evs[1].Type != EventFinal {
 		t.Fatalf("events %v", types(evs))
 	}
-	ends := r.log.events()
+	ends := r.log.Events()
 	if last := ends[len(ends)-1]; last.Kind != KindSessionEnd || last.Outcome != audit.OutcomeError || last.ErrorKind != assist.KindBusy {
 		t.Fatalf("end record %+v", last)
 	}
@@ -414,16 +415,16 @@ func TestSlowReaderEndsSession(t *testing.T) {
 
 func TestAbortMidUtterance(t *testing.T) {
 	r := newRig(t, Config{})
-	r.model.delay = time.Hour // a translation under way when the client goes
+	r.model.Delay = time.Hour // a translation under way when the client goes
 	s, err := r.svc.Open(actorCtx("a"), start(48000))
 	if err != nil {
 		t.Fatal(err)
 	}
 	speak(t, s, 0, 0, 48000)
 	// Half an utterance, then the client vanishes.
-	half := silence(300*time.Millisecond, 48000)
-	half.Samples = append(half.Samples, tone(600, 400*time.Millisecond, 48000).Samples...)
-	for _, f := range frames(half) {
+	half := it.Silence(300*time.Millisecond, 48000)
+	half.Samples = append(half.Samples, it.Tone(600, 400*time.Millisecond, 48000).Samples...)
+	for _, f := range it.Frames(half) {
 		if err := s.Audio(1, f); err != nil {
 			t.Fatal(err)
 		}
@@ -438,7 +439,7 @@ func TestAbortMidUtterance(t *testing.T) {
 		t.Fatalf("audio after abort: %v", err)
 	}
 	s.Stop() // harmless after the end
-	evs := r.log.events()
+	evs := r.log.Events()
 	if last := evs[len(evs)-1]; last.Kind != KindSessionEnd || last.Outcome != audit.OutcomeCanceled {
 		t.Fatalf("end record %+v", last)
 	}
@@ -490,7 +491,7 @@ func TestAuditFailureWithholds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.log.setFail(true)
+	r.log.SetFail(true)
 	speak(t, s, 0, 0, 16000)
 	s.Stop()
 	evs := collect(t, s)
@@ -508,7 +509,7 @@ func TestAuditFailureWithholds(t *testing.T) {
 
 func TestEngineFailures(t *testing.T) {
 	r := newRig(t, Config{})
-	r.recog.fail = assist.E(assist.KindUnavailable, "asr", "the recogniser is down")
+	r.recog.Fail = assist.E(assist.KindUnavailable, "asr", "the recogniser is down")
 	s, err := r.svc.Open(actorCtx("a"), start(16000))
 	if err != nil {
 		t.Fatal(err)
@@ -522,7 +523,7 @@ func TestEngineFailures(t *testing.T) {
 
 	r = newRig(t, Config{})
 	r.gloss.fail = assist.E(assist.KindNotFound, "q", "no such collection")
-	r.voice.fail = assist.E(assist.KindUnavailable, "tts", "espeak is missing")
+	r.voice.Fail = assist.E(assist.KindUnavailable, "tts", "espeak is missing")
 	s, err = r.svc.Open(actorCtx("a"), start(16000))
 	if err != nil {
 		t.Fatal(err)
@@ -576,9 +577,9 @@ func TestPartials(t *testing.T) {
 	// A long utterance, fed at (faster than) real time, while a reader reads.
 	evc := make(chan []Event)
 	go func() { evc <- collect(t, s) }()
-	long := silence(300*time.Millisecond, 16000)
-	long.Samples = append(long.Samples, tone(1200, 3*time.Second, 16000).Samples...)
-	for _, f := range frames(long) {
+	long := it.Silence(300*time.Millisecond, 16000)
+	long.Samples = append(long.Samples, it.Tone(1200, 3*time.Second, 16000).Samples...)
+	for _, f := range it.Frames(long) {
 		if err := s.Audio(0, f); err != nil {
 			t.Error(err)
 		}

@@ -152,6 +152,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	interp, err := newInterpreter(ctx, cfg, se, rec, rs, log)
+	if err != nil {
+		return err
+	}
+	if interp != nil {
+		defer interp.Close() // after the server has shut down
+	}
 	store := auth.NewStore(db)
 	prioPolicy, err := cfg.PriorityPolicy()
 	if err != nil {
@@ -186,6 +193,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		SummaryCheck: &httpapi.SummaryCheckDeps{Checker: grounding.New(kb), Limits: grounding.Limits{
 			MaxSources: cfg.Summary.MaxTurns, MaxSentences: cfg.Summary.MaxTurns,
 			MaxTextChars: cfg.Summary.MaxTurnChars, MaxChars: cfg.Summary.MaxChars}},
+		Interpret: interp,
 	}
 	if auditLog != nil {
 		deps.Audit = auditLog

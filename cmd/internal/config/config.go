@@ -46,6 +46,8 @@ type Config struct {
 	Releases Releases      `yaml:"releases" envPrefix:"RELEASES_"`
 	// Summary tunes visit notes and background summaries.
 	Summary Summary `yaml:"summary" envPrefix:"SUMMARY_"`
+	// Interpret bounds real-time interpretation sessions.
+	Interpret Interpret `yaml:"interpret" envPrefix:"INTERPRET_"`
 }
 
 // Evals configures evaluation runs (assist eval).
@@ -422,6 +424,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Summary.NumPredict*2 > c.Summary.NumCtx {
 		return bad("summary.num_predict", "must be at most half of summary.num_ctx (%d)", c.Summary.NumCtx)
+	}
+	if err := c.Interpret.validate(); err != nil {
+		return err
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -137,4 +137,9 @@ func registerRoutes(e *echo.Echo, d Deps, o Options) {
 	//                                        {id, supported, flags, cites}; audited as summary.check)
 	registerSummaryCheckRoutes(e, d, authn, lim)
 	// --- end grounding check ---
+
+	// --- Interpretation (interpret.go): a WebSocket per session. ---
+	// GET /v1/interpret/sessions   interpreter, clinician, service, admin (upgrade; token as header or subprotocol)
+	registerInterpretRoutes(e, d, authn)
+	// --- end interpretation ---
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/soteai/gateway/assist/auth"
+	"github.com/soteai/gateway/assist/interpret"
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/assist/relay"
 	"github.com/soteai/gateway/cmd/assistd/internal/metrics"
@@ -65,6 +66,9 @@ type Deps struct {
 	// SummaryCheck serves POST /v1/summaries/check (summarycheck.go); nil
 	// leaves it out.
 	SummaryCheck *SummaryCheckDeps
+	// Interpret serves /v1/interpret/sessions (interpret.go); nil leaves
+	// the route out.
+	Interpret *interpret.Service
 }
 
 // Options are the HTTP server's limits.
