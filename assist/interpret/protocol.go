@@ -19,6 +19,9 @@ type Party struct {
 	// Channel is the byte that prefixes this party's audio frames (0–255);
 	// parties are numbered 0, 1, … in order when every channel is 0.
 	Channel int `json:"channel"`
+	// ListenOnly is a party who sends no audio: they read (and hear) the
+	// translations into their language, and no recogniser for it is needed.
+	ListenOnly bool `json:"listen_only,omitempty"`
 }
 
 // AudioFormat is the audio a client sends: PCM 16-bit little-endian mono.
@@ -101,6 +104,15 @@ func (s *Start) normalize() error {
 			return assist.E(assist.KindInvalid, op, "parties must have distinct channels and speaker labels")
 		}
 		seenCh[p.Channel], seenSp[p.Speaker] = true, true
+	}
+	speakers := 0
+	for _, p := range s.Parties {
+		if !p.ListenOnly {
+			speakers++
+		}
+	}
+	if speakers == 0 {
+		return assist.E(assist.KindInvalid, op, "at least one party must speak (listen_only is for the others)")
 	}
 	if utf8.RuneCountInString(s.Patient) > 128 {
 		return assist.E(assist.KindInvalid, op, "the patient identifier is too long")
@@ -230,10 +242,18 @@ type Engines struct {
 type Latency struct {
 	// Total is end of speech → this event, milliseconds.
 	TotalMS float64 `json:"total_ms"`
+	// Queue is the wait for the session's pipeline (busy with the
+	// previous segment).
+	QueueMS float64 `json:"queue_ms"`
 	// Engine is the time spent in the recogniser, the model call and the
-	// synthesizer for this segment up to this event; the rest is pipeline
-	// overhead (queues, audit records, glossary lookup, encoding).
-	EngineMS   float64 `json:"engine_ms"`
+	// synthesizer for this segment up to this event (ASR + translate +
+	// synthesis).
+	EngineMS    float64 `json:"engine_ms"`
+	ASRMS       float64 `json:"asr_ms"`
+	TranslateMS float64 `json:"translate_ms"`
+	SynthesisMS float64 `json:"synthesis_ms,omitempty"`
+	// Overhead is the rest: the pipeline's own time (audit records,
+	// glossary lookup, prompt, encoding, event queue).
 	OverheadMS float64 `json:"overhead_ms"`
 }
 

@@ -124,11 +124,16 @@ func (s *Service) Open(ctx context.Context, st Start) (*Session, error) {
 	}
 	engines := &Engines{Transcribers: map[string]string{}, Synthesizers: map[string]string{}, Translation: s.d.Model}
 	for i, p := range st.Parties {
-		r, err := s.d.Recognizer(p.Language)
-		if err != nil {
-			return nil, err
+		ch := &channel{idx: i, party: p}
+		if !p.ListenOnly {
+			r, err := s.d.Recognizer(p.Language)
+			if err != nil {
+				return nil, err
+			}
+			ch.recog = r
+			engines.Transcribers[p.Language] = r.Engine
 		}
-		ch := &channel{idx: i, party: p, recog: r}
+		var err error
 		for _, q := range st.Parties {
 			if q.Language != p.Language && !contains(ch.targets, q.Language) {
 				ch.targets = append(ch.targets, q.Language)
@@ -140,7 +145,6 @@ func (s *Service) Open(ctx context.Context, st Start) (*Session, error) {
 		if ch.seg, err = speech.NewSegmenter(s.cfg.VAD); err != nil {
 			return nil, err
 		}
-		engines.Transcribers[p.Language] = r.Engine
 		sess.chans[p.Channel] = ch
 		sess.order = append(sess.order, ch)
 		if sess.synth {
@@ -252,6 +256,8 @@ func (s *Session) Audio(channel int, pcm []byte) error {
 	switch {
 	case !ok:
 		return assist.Errorf(assist.KindInvalid, "audio frame for channel %d, which no party uses", channel)
+	case ch.party.ListenOnly:
+		return assist.Errorf(assist.KindInvalid, "audio frame for channel %d, whose party only listens", channel)
 	case len(pcm) > s.svc.cfg.MaxFrameBytes:
 		return assist.Errorf(assist.KindTooLarge, "an audio frame of %d bytes is over the limit of %d", len(pcm), s.svc.cfg.MaxFrameBytes)
 	case len(pcm) == 0:
@@ -425,7 +431,7 @@ func (s *Session) run() {
 				return
 			}
 			if j.redo != nil {
-				s.translateAll(j.redo, time.Time{}, 0)
+				s.translateAll(j.redo, &timing{})
 			} else {
 				s.process(j)
 			}
@@ -532,8 +538,10 @@ func (s *Session) process(j job) {
 	ch := j.ch
 	lang := ch.party.Language
 	t := time.Now()
+	tm := &timing{ended: j.ended, queue: t.Sub(j.ended)}
 	tr, err := ch.recog.Transcribe(s.ctx, j.utt.Audio, lang)
 	asr := time.Since(t)
+	tm.asr = asr
 	if err != nil {
 		s.sendError("", err)
 		return
@@ -573,23 +581,32 @@ func (s *Session) process(j job) {
 	chn := ch.party.Channel
 	if !s.send(Event{Type: EventFinal, Segment: seg.id, Speaker: ch.party.Speaker, Channel: &chn, Language: lang,
 		Start: seconds(seg.start), End: seconds(seg.end), Text: text, Confidence: &conf, Engine: engine, AuditSeq: seq,
-		Latency: latency(j.ended, asr)}) {
+		Latency: tm.latency()}) {
 		return
 	}
-	s.translateAll(seg, j.ended, asr)
+	s.translateAll(seg, tm)
 }
 
-func latency(since time.Time, engine time.Duration) *Latency {
-	if since.IsZero() {
+// timing follows one segment from the end of speech.
+type timing struct {
+	ended                 time.Time // when the voice-activity detector ended the utterance
+	queue                 time.Duration
+	asr, translate, synth time.Duration
+}
+
+func (tm *timing) latency() *Latency {
+	if tm == nil || tm.ended.IsZero() {
 		return nil
 	}
-	total := time.Since(since)
-	return &Latency{TotalMS: ms(total), EngineMS: ms(engine), OverheadMS: ms(total - engine)}
+	total := time.Since(tm.ended)
+	engine := tm.asr + tm.translate + tm.synth
+	return &Latency{TotalMS: ms(total), QueueMS: ms(tm.queue), EngineMS: ms(engine),
+		ASRMS: ms(tm.asr), TranslateMS: ms(tm.translate), SynthesisMS: ms(tm.synth), OverheadMS: ms(total - engine - tm.queue)}
 }
 
 // translateAll translates a segment into each other party's language and
 // speaks each translation.
-func (s *Session) translateAll(seg *segment, ended time.Time, engine time.Duration) {
+func (s *Session) translateAll(seg *segment, tm *timing) {
 	s.mu.Lock()
 	text, targets := seg.text, seg.ch.targets
 	s.mu.Unlock()
@@ -597,11 +614,12 @@ func (s *Session) translateAll(seg *segment, ended time.Time, engine time.Durati
 		if s.ctx.Err() != nil {
 			return
 		}
-		s.translate(seg, text, to, ended, engine)
+		t := *tm // each language's own engine times
+		s.translate(seg, text, to, &t)
 	}
 }
 
-func (s *Session) translate(seg *segment, text, to string, ended time.Time, engine time.Duration) {
+func (s *Session) translate(seg *segment, text, to string, tm *timing) {
 	from := seg.ch.party.Language
 	terms, sources, err := findTerms(s.ctx, s.svc.d.Glossary, s.start.Glossary, text, from, to)
 	if err != nil {
@@ -624,11 +642,11 @@ func (s *Session) translate(seg *segment, text, to string, ended time.Time, engi
 	res, err := s.svc.d.Rec.Generate(s.ctx, record.Call{
 		Task: assist.TaskInterpret, Template: s.svc.tmpl.Ref(), Priority: assist.PriorityRealtime,
 		Patient: s.start.Patient, RelatesTo: seg.seq, Prompt: prompt,
-		Options: map[string]any{"temperature": 0, "num_predict": s.svc.cfg.MaxTranslationTokens},
+		Options: map[string]any{"temperature": 0, "num_predict": predictFor(text, s.svc.cfg.MaxTranslationTokens)},
 		Attrs: s.attrs(map[string]string{"segment": seg.id, "from": from, "to": to,
 			"glossary_terms": strings.Join(ids, ","), "glossary_sources": strings.Join(sources, ",")}),
 	})
-	engine += time.Since(t)
+	tm.translate += time.Since(t)
 	if err != nil {
 		s.sendError(seg.id, err)
 		return
@@ -642,7 +660,7 @@ func (s *Session) translate(seg *segment, text, to string, ended time.Time, engi
 		model += "@" + d
 	}
 	if !s.send(Event{Type: EventTranslation, Segment: seg.id, Speaker: seg.ch.party.Speaker, From: from, Language: to,
-		Text: out, Model: model, Glossary: terms, AuditSeq: res.Seq, Latency: latency(ended, engine)}) {
+		Text: out, Model: model, Glossary: terms, AuditSeq: res.Seq, Latency: tm.latency()}) {
 		return
 	}
 	v, ok := s.voices[to]
@@ -656,7 +674,7 @@ func (s *Session) translate(seg *segment, text, to string, ended time.Time, engi
 	t = time.Now()
 	sp, err := v.Synthesize(s.ctx, out, to)
 	tts := time.Since(t)
-	engine += tts
+	tm.synth = tts
 	if err != nil {
 		s.sendError(seg.id, err)
 		return
@@ -676,7 +694,15 @@ func (s *Session) translate(seg *segment, text, to string, ended time.Time, engi
 		return
 	}
 	s.send(Event{Type: EventSpeech, Segment: seg.id, Language: to, WAV: sp.WAV, DurationMS: sp.Duration.Milliseconds(),
-		Engine: veng, AuditSeq: seq, Latency: latency(ended, engine)})
+		Engine: veng, AuditSeq: seq, Latency: tm.latency()})
+}
+
+// predictFor bounds a translation's tokens by the source's length (a
+// translation is rarely more than a few tokens per source word), within
+// the configured maximum, so a model that rambles cannot hold up the
+// conversation.
+func predictFor(text string, max int) int {
+	return min(max, 4*len(strings.Fields(text))+24)
 }
 
 // MaxCorrectionChars bounds a corrected text.

@@ -237,6 +237,7 @@ func TestStartRefused(t *testing.T) {
 		{"same speaker", mod(func(s *Start) { s.Parties[1].Speaker = "clinician" }), assist.KindInvalid, "distinct"},
 		{"label", mod(func(s *Start) { s.Parties[0].Speaker = "dr <b>" }), assist.KindInvalid, "speaker label"},
 		{"type", mod(func(s *Start) { s.Type = "correct" }), assist.KindInvalid, "first message"},
+		{"nobody speaks", mod(func(s *Start) { s.Parties[0].ListenOnly, s.Parties[1].ListenOnly = true, true }), assist.KindInvalid, "at least one party must speak"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -450,7 +451,11 @@ func TestAbortMidUtterance(t *testing.T) {
 
 func TestMalformedAudio(t *testing.T) {
 	r := newRig(t, Config{MaxFrameBytes: 1000})
-	s, err := r.svc.Open(actorCtx("a"), start(16000))
+	st := start(16000)
+	// A listener in a language no recogniser serves is fine.
+	st.Parties[1].Channel = 1
+	st.Parties = append(st.Parties, Party{Speaker: "nurse", Language: "so", Channel: 2, ListenOnly: true})
+	s, err := r.svc.Open(actorCtx("a"), st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,6 +465,7 @@ func TestMalformedAudio(t *testing.T) {
 		pcm     []byte
 		kind    assist.Kind
 	}{
+		{"listen-only party", 2, make([]byte, 640), assist.KindInvalid},
 		{"odd length", 0, make([]byte, 641), assist.KindInvalid},
 		{"unknown channel", 7, make([]byte, 640), assist.KindInvalid},
 		{"empty", 0, nil, assist.KindInvalid},
@@ -477,10 +483,10 @@ func TestMalformedAudio(t *testing.T) {
 	speak(t, s, 0, 0, 16000) // the session goes on
 	s.Stop()
 	evs := collect(t, s)
-	if errs := byType(evs, EventError); len(errs) != 4 || errs[0].Kind != assist.KindInvalid || errs[0].Message == "" {
+	if errs := byType(evs, EventError); len(errs) != 5 || errs[0].Kind != assist.KindInvalid || !strings.Contains(errs[0].Message, "only listens") {
 		t.Fatalf("error events %+v", errs)
 	}
-	if len(byType(evs, EventFinal)) != 1 {
+	if len(byType(evs, EventFinal)) != 1 || len(byType(evs, EventTranslation)) != 2 {
 		t.Fatalf("events %v", types(evs))
 	}
 }

@@ -10,6 +10,8 @@ const S = {
 
 // Pages by role; each page directory adds itself here.
 const PAGES = [
+  { href: "/ui/interpret/", roles: ["interpreter", "clinician", "service", "admin"],
+    title: { fi: "Tulkkaus", sv: "Tolkning", en: "Interpretation" } },
   { href: "/ui/clinic/", roles: ["clinician", "service"],
     title: { fi: "Digiklinikan avustaja", sv: "Digitala klinikens assistent", en: "Digital clinic assistant" } },
   { href: "/ui/summary/", roles: ["clinician", "service"],
