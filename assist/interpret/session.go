@@ -98,7 +98,11 @@ type Session struct {
 	timer    *time.Timer
 
 	mu       sync.Mutex
-	stopped  bool
+	// partialStop cancels the partial caption being recognised, when its
+	// utterance has ended (the final needs the CPU more).
+	partialStop context.CancelFunc
+	partialCh   *channel
+	stopped     bool
 	segs     []*segment
 	byID     map[string]*segment
 	err      error
@@ -283,6 +287,9 @@ func (s *Session) feed(ch *channel, utts []speech.Utterance) error {
 		}
 		s.mu.Lock()
 		ch.gen++
+		if s.partialCh == ch && s.partialStop != nil {
+			s.partialStop()
+		}
 		s.mu.Unlock()
 		ch.partAt = 0
 	}
@@ -494,7 +501,19 @@ func (s *Session) runPartials() {
 		case <-s.ctx.Done():
 			return
 		case pj := <-s.partialQ:
-			tr, err := pj.ch.recog.Transcribe(s.ctx, pj.utt.Audio, pj.ch.party.Language)
+			s.mu.Lock()
+			if pj.gen != pj.ch.gen {
+				s.mu.Unlock()
+				continue // its utterance has ended already
+			}
+			ctx, cancel := context.WithCancel(s.ctx)
+			s.partialStop, s.partialCh = cancel, pj.ch
+			s.mu.Unlock()
+			tr, err := pj.ch.recog.Transcribe(ctx, pj.utt.Audio, pj.ch.party.Language)
+			s.mu.Lock()
+			s.partialStop, s.partialCh = nil, nil
+			s.mu.Unlock()
+			cancel()
 			text := strings.TrimSpace(tr.Text)
 			if err != nil || text == "" {
 				continue

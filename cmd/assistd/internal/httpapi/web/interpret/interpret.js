@@ -46,6 +46,7 @@ const S = {
   no_mic: { fi: "Mikrofonia ei voi käyttää: sivu tarvitsee HTTPS-yhteyden ja luvan mikrofoniin.",
             sv: "Mikrofonen kan inte användas: sidan behöver HTTPS och tillstånd till mikrofonen.",
             en: "The microphone cannot be used: the page needs HTTPS and permission for the microphone." },
+  listen_only: { fi: "Potilas vain lukee ja kuuntelee", sv: "Patienten läser och lyssnar bara", en: "Patient only reads and listens" },
   closed: { fi: "Istunto päättyi", sv: "Sessionen avslutades", en: "The session ended" },
 };
 
@@ -78,7 +79,7 @@ function setState(state, status) {
   const running = state === "running" || state === "connecting";
   $("start").disabled = running || state === "stopping";
   $("stop").disabled = state !== "running";
-  for (const id of ["lang-a", "lang-b", "synthesis", "glossary"]) $(id).disabled = running || state === "stopping";
+  for (const id of ["lang-a", "lang-b", "listen-b", "synthesis", "glossary"]) $(id).disabled = running || state === "stopping";
 }
 
 async function startSession(ev) {
@@ -109,7 +110,8 @@ async function startSession(ev) {
   ws.onopen = () => {
     const start = {
       type: "start", audio: { encoding: "pcm16le", sample_rate: 16000 }, synthesis: $("synthesis").checked,
-      parties: [{ speaker: "clinician", language: langs[0], channel: 0 }, { speaker: "patient", language: langs[1], channel: 1 }],
+      parties: [{ speaker: "clinician", language: langs[0], channel: 0 },
+        { speaker: "patient", language: langs[1], channel: 1, listen_only: $("listen-b").checked }],
     };
     const g = $("glossary").value.trim();
     if (g) start.glossary = g;
@@ -131,7 +133,7 @@ function startMicrophone() {
     if (!ws || ws.readyState !== WebSocket.OPEN || document.body.dataset.state !== "running") return;
     const pcm = new Uint8Array(m.data);
     const frame = new Uint8Array(pcm.length + 1);
-    frame[0] = Number($("mic-party").value); // the party speaking: the channel byte
+    frame[0] = $("listen-b").checked ? 0 : Number($("mic-party").value); // the party speaking: the channel byte
     frame.set(pcm, 1);
     ws.send(frame.buffer);
   };
@@ -198,6 +200,13 @@ function onEvent(ev) {
       if (!s) break;
       s.trans.replaceChildren(el("span", { class: "ai-label" }, ev.language), " ", el("span", { class: "text", lang: ev.language }, ev.text));
       s.li.classList.add("translated");
+      // The listener's column shows what reaches them, in their language.
+      const other = 1 - s.party;
+      if ($("lang-" + (other ? "b" : "a")).value === ev.language) {
+        const id = "in-" + ev.segment;
+        const li = document.getElementById(id) || $("segments-" + other).appendChild(el("li", { class: "incoming", id }));
+        li.replaceChildren(el("span", { class: "ai-label" }, ev.segment), " ", el("span", { class: "text", lang: ev.language }, ev.text));
+      }
       break;
     }
     case "speech": {
@@ -217,7 +226,10 @@ function onEvent(ev) {
       const s = segments.get(ev.segment);
       if (!s) break;
       if (ev.field === "text") s.said.textContent = ev.text;
-      else { const tx = s.trans.querySelector(".text"); if (tx) tx.textContent = ev.text; }
+      else {
+        const tx = s.trans.querySelector(".text"); if (tx) tx.textContent = ev.text;
+        const inc = document.querySelector("#in-" + CSS.escape(ev.segment) + " .text"); if (inc) inc.textContent = ev.text;
+      }
       if (!s.li.querySelector(".corrected")) s.said.after(el("span", { class: "corrected" }, t(S, "corrected")));
       s.li.classList.add("was-corrected");
       break;
