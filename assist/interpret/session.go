@@ -97,17 +97,17 @@ type Session struct {
 	wg       sync.WaitGroup
 	timer    *time.Timer
 
-	mu       sync.Mutex
+	mu sync.Mutex
 	// partialStop cancels the partial caption being recognised, when its
 	// utterance has ended (the final needs the CPU more).
 	partialStop context.CancelFunc
 	partialCh   *channel
 	stopped     bool
-	segs     []*segment
-	byID     map[string]*segment
-	err      error
-	nextSeg  int
-	finished bool
+	segs        []*segment
+	byID        map[string]*segment
+	err         error
+	nextSeg     int
+	finished    bool
 }
 
 // Open starts a session for the caller in ctx (its actor and request id
