@@ -35,7 +35,7 @@ type rig struct {
 	voice *it.BeepVoice
 }
 
-func newRig(t *testing.T, cfg Config) *rig {
+func newRig(t testing.TB, cfg Config) *rig {
 	t.Helper()
 	r := &rig{log: &it.MemLog{}, model: &it.EchoModel{}, recog: &it.ToneRecognizer{Words: testWords}, voice: &it.BeepVoice{},
 		gloss: &memGlossary{entries: []GlossaryEntry{
@@ -78,7 +78,7 @@ func actorCtx(token string) context.Context {
 
 // speak sends a tone burst (word k of the channel's language) followed by
 // a pause, in 20 ms frames.
-func speak(t *testing.T, s *Session, channel, k, rate int) {
+func speak(t testing.TB, s *Session, channel, k, rate int) {
 	t.Helper()
 	a := it.Silence(300*time.Millisecond, rate)
 	a.Samples = append(a.Samples, it.Tone(float64(300*(k+1)), 800*time.Millisecond, rate).Samples...)

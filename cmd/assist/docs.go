@@ -38,7 +38,7 @@ type retrievalOpener func(ctx context.Context) (*retrieval.Service, *pgxpool.Poo
 // and attributes the HTTP API records (see retrieval.IngestAttrs).
 func newDocsCmd(e *env, open retrievalOpener) *cobra.Command {
 	cmd := &cobra.Command{Use: "docs", Short: "Manage retrieval documents: ingest, search, list, delete, reembed"}
-	cmd.AddCommand(newDocsIngestCmd(e, open), newDocsSearchCmd(open), newDocsListCmd(open), newDocsDeleteCmd(e, open), newDocsReembedCmd(e, open))
+	cmd.AddCommand(newDocsIngestCmd(e, open), newDocsSearchCmd(open), newDocsListCmd(open), newDocsDeleteCmd(e, open), newDocsReembedCmd(e, open), newDocsGlossaryCmd(e, open))
 	return cmd
 }
 

@@ -27,7 +27,7 @@ const glossaryExcerpt = "../../assist/interpret/testdata/tico19_terminology_exce
 
 // loadGlossary ingests the excerpt into a glossary collection through the
 // retrieval API, the way an administrator loads one.
-func loadGlossary(t *testing.T, g *gateway, collection string) int {
+func loadGlossary(t testing.TB, g *gateway, collection string) int {
 	t.Helper()
 	f, err := os.Open(glossaryExcerpt)
 	if err != nil {
@@ -65,7 +65,7 @@ type interpretClient struct {
 	reason string
 }
 
-func dialInterpret(t *testing.T, g *gateway, role assist.Role, start map[string]any) *interpretClient {
+func dialInterpret(t testing.TB, g *gateway, role assist.Role, start map[string]any) *interpretClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -111,7 +111,7 @@ func dialInterpret(t *testing.T, g *gateway, role assist.Role, start map[string]
 
 // stream sends audio in 20 ms frames at real-time pace, each prefixed by
 // the party's channel byte; it returns when the last frame is sent.
-func (c *interpretClient) stream(t *testing.T, channel byte, a speech.Audio) {
+func (c *interpretClient) stream(t testing.TB, channel byte, a speech.Audio) {
 	t.Helper()
 	pcm := speech.EncodePCM16(nil, a.Samples)
 	step := a.SampleRate / 50 * 2
@@ -127,7 +127,7 @@ func (c *interpretClient) stream(t *testing.T, channel byte, a speech.Audio) {
 }
 
 // ready waits for the session to start; a refusal fails the test.
-func (c *interpretClient) ready(t *testing.T) {
+func (c *interpretClient) ready(t testing.TB) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		c.mu.Lock()
@@ -145,7 +145,7 @@ func (c *interpretClient) ready(t *testing.T) {
 	t.Fatal("no ready event")
 }
 
-func (c *interpretClient) send(t *testing.T, v any) {
+func (c *interpretClient) send(t testing.TB, v any) {
 	t.Helper()
 	b, _ := json.Marshal(v)
 	if err := c.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
@@ -153,7 +153,7 @@ func (c *interpretClient) send(t *testing.T, v any) {
 	}
 }
 
-func (c *interpretClient) wait(t *testing.T, d time.Duration) []interpret.Event {
+func (c *interpretClient) wait(t testing.TB, d time.Duration) []interpret.Event {
 	t.Helper()
 	select {
 	case <-c.closed:
