@@ -440,3 +440,63 @@ var whisperNames = map[string]string{
 	"tatar": "tt", "hawaiian": "haw", "lingala": "ln", "hausa": "ha", "bashkir": "ba", "javanese": "jw",
 	"sundanese": "su", "cantonese": "yue",
 }
+
+var _ speech.StreamingTranscriber = (*Client)(nil)
+
+// Start begins an utterance. When no healthy host serves lang and the
+// fallback streams (PocketSphinx), the utterance is decoded locally as it
+// is spoken; otherwise the audio is buffered and sent, with failover, at
+// End (hosts answer whole utterances), and Partial stays empty.
+func (c *Client) Start(ctx context.Context, lang string) (speech.Stream, error) {
+	const op = "openaistt.Start"
+	hostServes := false
+	if c.Pool != nil && c.Upstreams.serves(lang) {
+		for _, m := range c.Pool.Models() {
+			if m.Name == PoolModel(lang) {
+				hostServes = true
+				break
+			}
+		}
+	}
+	if !hostServes {
+		if st, ok := c.Fallback.(speech.StreamingTranscriber); ok && (c.FallbackServes == nil || c.FallbackServes(lang) == nil) {
+			return st.Start(ctx, lang)
+		}
+		if err := c.Supports(lang); err != nil && !c.Upstreams.serves(lang) {
+			return nil, err
+		}
+	}
+	return &buffered{c: c, ctx: ctx, lang: lang, op: op}, nil
+}
+
+// buffered collects an utterance for a whole-utterance Transcribe at End.
+type buffered struct {
+	c       *Client
+	ctx     context.Context
+	lang    string
+	op      string
+	samples []float32
+	done    bool
+}
+
+func (b *buffered) Write(samples []float32) error {
+	if b.done {
+		return assist.E(assist.KindInvalid, b.op, "the utterance has ended")
+	}
+	b.samples = append(b.samples, samples...)
+	return nil
+}
+
+func (b *buffered) Partial() string { return "" }
+
+func (b *buffered) End() (speech.Transcript, error) {
+	if b.done {
+		return speech.Transcript{}, assist.E(assist.KindInvalid, b.op, "the utterance has ended")
+	}
+	b.done = true
+	s := b.samples
+	b.samples = nil
+	return b.c.Transcribe(b.ctx, speech.Audio{SampleRate: speech.EngineSampleRate, Samples: s}, b.lang)
+}
+
+func (b *buffered) Close() { b.done, b.samples = true, nil }

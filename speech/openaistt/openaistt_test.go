@@ -153,3 +153,67 @@ func TestTranscribeFailoverAndFallback(t *testing.T) {
 		}
 	})
 }
+
+// streamingFallback is a fake local engine that streams.
+type streamingFallback struct {
+	fallbackFunc
+	started *atomic.Int32
+}
+
+type fakeStream struct{ n int }
+
+func (s *fakeStream) Write(p []float32) error { s.n += len(p); return nil }
+func (s *fakeStream) Partial() string         { return "partial" }
+func (s *fakeStream) End() (speech.Transcript, error) {
+	return speech.Transcript{Text: "streamed", Engine: "local"}, nil
+}
+func (s *fakeStream) Close() {}
+
+func (f streamingFallback) Start(ctx context.Context, lang string) (speech.Stream, error) {
+	f.started.Add(1)
+	return &fakeStream{}, nil
+}
+
+func TestStart(t *testing.T) {
+	var calls, started atomic.Int32
+	good := upstream(t, 200, &calls)
+	fb := streamingFallback{fallbackFunc(func(ctx context.Context, a speech.Audio, lang string) (speech.Transcript, error) {
+		return speech.Transcript{Text: "local"}, nil
+	}), &started}
+	c := newClient(t, []openaistt.Host{{Name: "good", URL: good.URL, APIKey: "k", Model: "whisper-x", Languages: []string{"fi"}}}, fb)
+	frame := make([]float32, 320)
+
+	// Finnish: a host serves it; the utterance is buffered and sent at End.
+	st, err := c.Start(context.Background(), "fi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		st.Write(frame)
+	}
+	if st.Partial() != "" {
+		t.Fatal("a buffered stream has no partials")
+	}
+	tr, err := st.End()
+	if err != nil || tr.Text != "hello there" || calls.Load() != 1 {
+		t.Fatalf("%+v %v (%d calls)", tr, err, calls.Load())
+	}
+	if err := st.Write(frame); assist.KindOf(err) != assist.KindInvalid {
+		t.Fatalf("write after end: %v", err)
+	}
+	st.Close()
+
+	// English: no host serves it; the local engine streams.
+	st, err = c.Start(context.Background(), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Write(frame)
+	if tr, err := st.End(); err != nil || tr.Text != "streamed" || started.Load() != 1 || st.Partial() != "partial" {
+		t.Fatalf("%+v %v", tr, err)
+	}
+	// Somali: nobody serves it, refused at Start.
+	if _, err := c.Start(context.Background(), "so"); assist.KindOf(err) != assist.KindInvalid {
+		t.Fatalf("Somali: %v", err)
+	}
+}
