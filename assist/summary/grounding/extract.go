@@ -48,6 +48,7 @@ type freqItem struct {
 	// day in the sources; in a draft it is checked only as a slot.
 	weak bool
 	slot byte // 'm' morning, 'e' evening or night, 0 none
+	word bool // a bare "daily", "päivittäin", "dagligen"
 }
 
 type dateItem struct {
@@ -110,6 +111,7 @@ type doc struct {
 	used   []bool
 	neg    []bool // inside a negation's scope
 	past   []bool // after a history cue ("former", "före detta")
+	spoken bool   // a turn of a conversation (has a speaker)
 	clause []int  // clause number of each token
 }
 
@@ -180,12 +182,42 @@ func joinDotted(toks []token) []token {
 	return out
 }
 
+// joinSpelled merges capital letters spelled out one by one in a
+// transcript ("M R I", "E K G", "C O P D") into one word.
+func joinSpelled(toks []token, orig string, offs []int) []token {
+	upper := func(t token) bool {
+		if t.kind != tWord || len(t.s) != 1 {
+			return false
+		}
+		c := orig[offs[t.pos]]
+		return c >= 'A' && c <= 'Z' && c != 'I'
+	}
+	out := toks[:0:0]
+	for i := 0; i < len(toks); i++ {
+		j := i
+		for j+1 < len(toks) && upper(toks[j]) && upper(toks[j+1]) && toks[j+1].sp {
+			j++
+		}
+		if j > i && upper(toks[i]) {
+			var b strings.Builder
+			for k := i; k <= j; k++ {
+				b.WriteString(toks[k].s)
+			}
+			out = append(out, token{kind: tWord, s: b.String(), sp: toks[i].sp, pos: toks[i].pos, end: toks[j].end})
+			i = j
+			continue
+		}
+		out = append(out, toks[i])
+	}
+	return out
+}
+
 // analyze reads one text: a transcript turn, a note span, a fact or a
 // draft sentence.
-func (c *Checker) analyze(text, lang string) *analysis {
+func (c *Checker) analyze(text, lang string, spoken bool) *analysis {
 	folded, offs := foldMap(text)
-	d := &doc{lang: lang, orig: text, offs: offs}
-	d.toks = joinDotted(tokenize(folded))
+	d := &doc{lang: lang, orig: text, offs: offs, spoken: spoken}
+	d.toks = joinSpelled(joinDotted(tokenize(folded, lang == "en")), text, offs)
 	n := len(d.toks)
 	d.used = make([]bool, n)
 	d.neg = make([]bool, n)
@@ -224,7 +256,37 @@ var yesWords = map[string]bool{"yes": true, "yeah": true, "yep": true, "yup": tr
 	"vahan": true, "hieman": true, "joskus": true, "usein": true, "vahasen": true, "jonkin": true, "slightly": true, "somewhat": true}
 
 var noWords = map[string]bool{"no": true, "nope": true, "nah": true, "never": true, "not": true, "ei": true, "en": true, "eipa": true,
-	"nej": true, "na": true, "naa": true, "inte": true, "ingen": true, "inga": true, "inget": true, "none": true, "aldrig": true}
+	"nej": true, "na": true, "naa": true, "inte": true, "ingen": true, "inga": true, "inget": true, "none": true, "aldrig": true,
+	"nothing": true, "negative": true, "ingenting": true, "mitaan": true, "eikä": true, "eika": true}
+
+// questionOpener reports the start of a question written without '?'.
+func questionOpener(d *doc, k int) bool {
+	w, nx := d.word(k), d.word(k+1)
+	switch d.lang {
+	case "en":
+		switch w {
+		case "any":
+			return true
+		case "have", "do", "did", "are", "were", "has", "does", "can", "could":
+			return nx == "you" || nx == "she" || nx == "he" || nx == "it" || nx == "there"
+		case "is":
+			return nx == "there" || nx == "it" || nx == "she" || nx == "he"
+		case "how", "what":
+			return nx == "about"
+		}
+	case "sv":
+		switch w {
+		case "nagon", "nagot", "nagra":
+			return true
+		case "har", "ar", "kanner", "brukar", "tar", "hade", "fick", "blev":
+			return nx == "du" || nx == "ni" || nx == "hon" || nx == "han" || nx == "det"
+		}
+	case "fi":
+		return len(w) > 4 && (strings.HasSuffix(w, "ko") || strings.HasSuffix(w, "ks")) && (strings.HasPrefix(w, "on") || strings.HasPrefix(w, "ol") ||
+			strings.HasSuffix(w, "tko") || strings.HasSuffix(w, "teko") || strings.HasSuffix(w, "uuko") || strings.HasSuffix(w, "eeko"))
+	}
+	return false
+}
 
 var fiQuestionWords = map[string]bool{"onko": true, "oliko": true, "onks": true, "onkos": true, "tuleeko": true, "tuntuuko": true,
 	"sattuuko": true, "koskeeko": true, "kaytatko": true, "kaytatteko": true, "otatko": true, "otatteko": true, "oletko": true,
@@ -232,64 +294,70 @@ var fiQuestionWords = map[string]bool{"onko": true, "oliko": true, "onks": true,
 
 func (c *Checker) questionAndAnswer(d *doc, a *analysis) {
 	n := len(d.toks)
-	// the opening word of the text as an answer
-	for i := 0; i < n && i < 3; i++ {
+	// the opening words of the text as an answer: "Absolutely not", "No,
+	// not really", "Yes", "Joo", "Nej"
+	seen := 0
+	for i := 0; i < n && seen < 3; i++ {
 		w := d.word(i)
-		if w == "" || w == "a" || w == "just" || w == "well" || w == "only" || w == "nog" || w == "kai" {
+		if w == "" {
+			if d.toks[i].kind == tPunct && d.toks[i].s != "," {
+				break
+			}
 			continue
 		}
-		if noWords[w] && !(w == "no" && d.lang == "fi") && !(w == "en" && d.lang != "fi") {
+		seen++
+		if noWords[w] && !(w == "no" && d.lang == "fi") && !(w == "en" && d.lang != "fi") || strings.HasSuffix(w, "n't") {
 			// "no" in Finnish talk is "well"; "en" in Swedish is "a"
 			a.answer, a.hasAns = polNeg, true
-		} else if yesWords[w] && !(w == "ja" && d.lang == "fi") && !(w == "on" && d.lang != "fi") && !(w == "jo" && d.lang == "fi") {
-			a.answer, a.hasAns = polPos, true
-		} else if w == "no" && d.lang == "fi" && noWords[d.word(i+1)] {
-			a.answer, a.hasAns = polNeg, true
+			break
 		}
-		break
+		if yesWords[w] && !(w == "ja" && d.lang == "fi") && !(w == "on" && d.lang != "fi") && !(w == "jo" && d.lang == "fi") && !a.hasAns {
+			a.answer, a.hasAns = polPos, true
+		}
 	}
-	// a trailing question: the last clause ends with '?' or opens with a
-	// Finnish question word
+	// trailing questions: the last clauses end with '?' or open with a
+	// Finnish question word ("Do you smoke or drink? Any drugs?")
 	if n == 0 {
 		return
 	}
-	last := d.clause[n-1]
-	endQ := false
-	for i := n - 1; i >= 0 && d.clause[i] == last; i-- {
-		if d.isPunct(i, "?") {
-			endQ = true
-			break
+	start := -1
+	end := n
+	for end > 0 {
+		cl := d.clause[end-1]
+		first := end - 1
+		for first > 0 && d.clause[first-1] == cl {
+			first--
 		}
-		if d.toks[i].kind != tPunct {
-			break
-		}
-	}
-	start := n - 1
-	for start > 0 && d.clause[start-1] == last {
-		start--
-	}
-	// a '?' token belongs to the clause it ends
-	if start > 0 && d.isPunct(start-1, "?") && !endQ {
-		// nothing
-	}
-	if !endQ {
-		// the question may be the previous clause when the last is only "?"
-		w := d.word(start)
-		if !fiQuestionWords[w] {
-			// "…, any fever?": the '?' token ended the clause before
-			if start > 0 && d.isPunct(start-1, "?") {
-				endQ = true
-				last = d.clause[start-1]
-				for start > 0 && d.clause[start-1] == last {
-					start--
+		isQ, words := false, false
+		nw := 0
+		for k := first; k < end; k++ {
+			if d.isPunct(k, "?") {
+				isQ = true
+			}
+			if d.toks[k].kind == tWord {
+				if !words && fiQuestionWords[d.toks[k].s] {
+					isQ = true
 				}
-			} else {
-				return
+				// "okay and any numbness or tingling", "have you had any fever"
+				if d.spoken && nw < 4 && questionOpener(d, k) {
+					isQ = true
+				}
+				words = true
+				nw++
 			}
 		}
+		if !words {
+			end = first
+			continue
+		}
+		if !isQ {
+			break
+		}
+		start = first
+		end = first
 	}
-	if endQ && start > 0 && d.isPunct(n-1, "?") && d.clause[n-1] != d.clause[max(0, n-2)] {
-		// "?" is its own clause (it ended the previous one)
+	if start < 0 {
+		return
 	}
 	a.qStart = start
 	for i := start; i < n; i++ {
@@ -316,6 +384,20 @@ var negStop = map[string]bool{"but": true, "however": true, "although": true, "t
 	"kertoo": true, "men": true, "dock": true, "forutom": true, "utom": true, "daremot": true, "fast": true, "har": true, "hade": true,
 	"uppger": true, "yes": true, "kylla": true, "joo": true, "still": true, "edelleen": true, "fortfarande": true}
 
+// verbStop are the terminators that end a scope only after a comma or a
+// conjunction ("no fever, has a cough"), not right after the cue.
+var verbStop = map[string]bool{"has": true, "have": true, "had": true, "on": true, "har": true, "hade": true, "reports": true,
+	"complains": true, "endorses": true, "kertoo": true, "uppger": true}
+
+// scopeBreak words end a negation's scope after its first word.
+var scopeBreak = map[string]bool{"for": true, "because": true, "due": true, "since": true, "koska": true, "vuoksi": true, "takia": true,
+	"eftersom": true, "pga": true, "pa": true}
+
+var pronoun = map[string]bool{"i": true, "he": true, "she": true, "they": true, "we": true, "you": true, "it": true, "han": true,
+	"hon": true, "de": true, "vi": true, "jag": true, "du": true, "me": true, "mina": true}
+
+var conj = map[string]bool{"and": true, "but": true, "ja": true, "mutta": true, "och": true, "men": true, "sekä": true, "seka": true}
+
 // pseudo-negations: "no change", "not only", "ei muutosta" say nothing is absent.
 var negPseudo = map[string]bool{"change": true, "changes": true, "changed": true, "only": true, "sure": true, "certain": true,
 	"muutosta": true, "muutoksia": true, "vain": true, "ainoastaan": true, "forandring": true, "forandringar": true, "bara": true,
@@ -339,9 +421,24 @@ func (c *Checker) isNegCue(d *doc, i int) bool {
 	case "free":
 		return d.word(i+1) == "of" || d.word(i+1) == "from"
 	case "negative", "negativ", "negatiivinen":
-		return d.word(i+1) == "for" || d.word(i+1) == "for"
+		// "negative for", and note shorthand "negative myalgia"
+		return d.word(i+1) != "" && !(i > 0 && d.toks[i-1].kind == tWord && !c.lex.stop[d.word(i-1)])
 	}
 	return negPre[w]
+}
+
+// hypoCue reports a word opening a condition or a possibility.
+func hypoCue(d *doc, i int) bool {
+	switch d.word(i) {
+	case "if", "unless", "should", "jos", "mikali", "ifall", "possible", "possibly", "probable", "probably", "suspected", "suspect",
+		"mahdollinen", "mahdollisesti", "epaily", "epailty", "epaillaan", "misstankt", "misstanke", "eventuell", "eventuellt", "mojlig", "mojligen", "rule":
+		return true
+	case "om":
+		return d.lang == "sv" && strings.EqualFold(d.text(i, i), "om") // not "öm", tender
+	case "in":
+		return d.word(i+1) == "case"
+	}
+	return false
 }
 
 // pastCue reports words after which a finding is history, neither
@@ -367,6 +464,10 @@ func (c *Checker) negation(d *doc) {
 		if !c.isNegCue(d, i) {
 			continue
 		}
+		// "No, mainly the chest pain": an answer's "no" speaks to the question
+		if (i == 0 || d.toks[i-1].kind == tPunct) && i+1 < n && d.toks[i+1].kind == tPunct && d.toks[i+1].s != ":" {
+			continue
+		}
 		if negPseudo[d.word(i+1)] || negPseudo[d.word(i+2)] && (d.word(i+1) == "any" || d.word(i+1) == "ole") {
 			continue
 		}
@@ -385,23 +486,53 @@ func (c *Checker) negation(d *doc) {
 		for k := i + 1; k < n && d.clause[k] == d.clause[i]; k++ {
 			wk := d.word(k)
 			if negStop[wk] && !(wk == "on" && d.lang != "fi") && !(wk == "har" && d.lang != "sv") {
-				break
+				// "no fever, has a cough" ends the scope; "does not have
+				// any fever", "har inte", "ei ole" do not
+				if !verbStop[wk] || d.isPunct(k-1, ",") || conj[d.word(k-1)] {
+					break
+				}
 			}
 			if d.isPunct(k, ",") && (negStop[d.word(k+1)] || d.word(k+1) == "and" && negStop[d.word(k+2)]) {
 				break
 			}
+			if d.isPunct(k, ",") && d.spoken && i <= 2 {
+				break // a turn opening "No, not really, I feel dizzy" answers a question
+			}
+			if words >= 1 && scopeBreak[wk] {
+				break // "never been treated for depression"
+			}
+			if w == "non" && words >= 1 {
+				break // "non-throbbing headache": only the next word
+			}
+			// "… and they found a nodule": a new clause with its own subject
+			if (conj[wk] || wk == "so" || wk == "then" || wk == "when" || wk == "kun" || wk == "nar" || wk == "sitten") && pronoun[d.word(k+1)] {
+				break
+			}
+			if d.isPunct(k, ",") {
+				if pronoun[d.word(k+1)] {
+					break
+				}
+				words = 0 // "denies fever, chills, night sweats, weight loss": each item gets its own count
+			}
 			d.neg[k] = true
-			if wk != "" {
+			if wk != "" && !c.lex.stop[wk] {
 				words++
-				if words >= 8 {
+				if words >= 6 {
 					break
 				}
 			}
 		}
 	}
-	// history: the next three words are neither asserted nor denied
+	// history and conditions: "former smoker", "if he develops a fever"
+	// are neither asserted nor denied
 	d.past = make([]bool, n)
 	for i := 0; i < n; i++ {
+		if hypoCue(d, i) {
+			for k := i + 1; k < n && d.clause[k] == d.clause[i] && !d.isPunct(k, ","); k++ {
+				d.past[k] = true
+			}
+			continue
+		}
 		if pastCue(d, i) {
 			for k := i + 1; k < n && k <= i+4 && d.clause[k] == d.clause[i]; k++ {
 				d.past[k] = true
@@ -423,8 +554,14 @@ func (c *Checker) negation(d *doc) {
 				continue
 			}
 		}
+		if nx := i + 1; nx < n && d.toks[nx].kind == tWord && d.clause[nx] == d.clause[i] && w != "saknas" && w != "puuttuu" {
+			continue // "denied vomiting" is a cue before its words, handled above
+		}
 		words := 0
 		for k := i - 1; k >= 0 && d.clause[k] == d.clause[i]; k-- {
+			if negStop[d.word(k)] || conj[d.word(k)] || d.isPunct(k, ",") {
+				break
+			}
 			if d.toks[k].kind == tWord {
 				words++
 				if words > 4 {
@@ -523,6 +660,26 @@ func (c *Checker) dates(d *doc, a *analysis) {
 		}
 		switch t.kind {
 		case tNum:
+			// m/d/yyyy in English, d/m/yyyy otherwise (always with a year:
+			// "120/80" is a blood pressure)
+			if i+4 < n && d.isPunct(i+1, "/") && d.toks[i+2].kind == tNum && d.isPunct(i+3, "/") && d.toks[i+4].kind == tNum &&
+				!d.toks[i+1].sp && !d.toks[i+2].sp && !d.toks[i+3].sp && !d.toks[i+4].sp {
+				m, dd, y := t.num, d.toks[i+2].num, d.toks[i+4].num
+				if d.lang != "en" || m > 12 {
+					m, dd = dd, m
+				}
+				if y < 100 {
+					y += 1900
+					if y < 1930 {
+						y += 100
+					}
+				}
+				if m >= 1 && m <= 12 && dd >= 1 && dd <= 31 {
+					a.dates = append(a.dates, dateItem{key: "y:" + strconv.Itoa(int(y)), tok: i})
+					add("md:"+strconv.Itoa(int(m))+"-"+strconv.Itoa(int(dd)), i, i+4)
+					continue
+				}
+			}
 			// d.m. / d.m.yyyy
 			if dd, ok := dayNum(t); ok && d.isPunct(i+1, ".") && !d.toks[i+1].sp && i+2 < n && d.toks[i+2].kind == tNum && !d.toks[i+2].sp {
 				if mm := d.toks[i+2].num; mm >= 1 && mm <= 12 && mm == math.Trunc(mm) {
@@ -587,16 +744,9 @@ func (c *Checker) dates(d *doc, a *analysis) {
 					j++
 				}
 				if j < n {
-					if dd, ok := dayNum(d.toks[j]); ok {
-						end := j
-						if sfx := d.word(j + 1); sfx == "st" || sfx == "nd" || sfx == "rd" || sfx == "th" {
-							end = j + 1
-						}
+					if dd, end, ok := c.dayAt(d, j); ok {
+						end = c.yearAfter(d, a, end)
 						add("md:"+strconv.Itoa(m)+"-"+strconv.Itoa(dd), i, end)
-						continue
-					}
-					if dd, ok := ordinal(d.word(j)); ok {
-						add("md:"+strconv.Itoa(m)+"-"+strconv.Itoa(dd), i, j)
 						continue
 					}
 				}
@@ -669,6 +819,51 @@ func slotOf(w string) byte {
 func isTimeUnit(c *Checker, w string) bool {
 	u, ok := c.units[w]
 	return ok && u.dim == "time"
+}
+
+// dayAt reads a day of the month at j: "29", "29th", "ninth", "twenty
+// ninth", "twenty-ninth".
+func (c *Checker) dayAt(d *doc, j int) (int, int, bool) {
+	if j >= len(d.toks) {
+		return 0, j, false
+	}
+	if dd, ok := dayNum(d.toks[j]); ok {
+		if sfx := d.word(j + 1); sfx == "st" || sfx == "nd" || sfx == "rd" || sfx == "th" {
+			return dd, j + 1, true
+		}
+		return dd, j, true
+	}
+	w := d.word(j)
+	if dd, ok := ordinal(w); ok {
+		return dd, j, true
+	}
+	if tens, ok := c.numParser(d.lang).isNumberWord(w); ok && (tens == 20 || tens == 30) {
+		k := j + 1
+		if d.isPunct(k, "-") {
+			k++
+		}
+		if u, ok := ordinal(d.word(k)); ok && u < 10 {
+			return int(tens) + u, k, true
+		}
+	}
+	return 0, j, false
+}
+
+// yearAfter reads a year right after a date ("July 29, 2008", "July
+// twenty ninth two thousand eight") and records it.
+func (c *Checker) yearAfter(d *doc, a *analysis, end int) int {
+	k := end + 1
+	if d.isPunct(k, ",") {
+		k++
+	}
+	if k >= len(d.toks) {
+		return end
+	}
+	if v, e, ok := c.numberAt(d, k); ok && v >= 1900 && v <= 2100 && v == math.Trunc(v) {
+		a.dates = append(a.dates, dateItem{key: "y:" + strconv.Itoa(int(v)), tok: k})
+		return e
+	}
+	return end
 }
 
 func isWeekWord(w string) bool {
@@ -755,6 +950,8 @@ func (c *Checker) frequencies(d *doc, a *analysis) {
 					add(v, i, end+1)
 				}
 			}
+		case w == "x" && i+1 < n && d.toks[i+1].kind == tNum && (strings.HasPrefix(d.word(i-1), "orient") || d.word(i-1) == "ao" || c.units[d.word(i+2)].dim == "length"):
+			d.used[i] = true // "alert and oriented x3"
 		case w == "x" && i+1 < n && d.toks[i+1].kind == tNum:
 			// "x2", "1x2", "x 3/vrk"
 			rate := d.toks[i+1].num
@@ -862,6 +1059,7 @@ func (c *Checker) frequencies(d *doc, a *analysis) {
 				}
 				if w == "daily" || w == "paivittain" || w == "dagligen" || w == "weekly" || w == "viikoittain" {
 					add(r, i, i)
+					a.freqs[len(a.freqs)-1].word = true
 					continue
 				}
 				add(r, i, i)
@@ -889,6 +1087,26 @@ func (c *Checker) numberAt(d *doc, i int) (float64, int, bool) {
 	if t.kind == tNum {
 		v := t.num
 		end := i
+		// fractions: "1/2", "2-1/2", "1 1/2"
+		frac := func(k int) (float64, bool) {
+			if k+2 < n && d.toks[k].kind == tNum && d.isPunct(k+1, "/") && !d.toks[k+1].sp && d.toks[k+2].kind == tNum &&
+				(d.toks[k+2].num == 2 || d.toks[k+2].num == 4) && d.toks[k].num < d.toks[k+2].num && d.toks[k].num >= 1 {
+				return d.toks[k].num / d.toks[k+2].num, true
+			}
+			return 0, false
+		}
+		if f, ok := frac(i); ok && (i+3 >= n || !d.isPunct(i+3, "/")) {
+			return f, i + 2, true
+		}
+		if d.isPunct(i+1, "-") && !d.toks[i+1].sp || i+1 < n && d.toks[i+1].kind == tNum && d.toks[i+1].sp {
+			k := i + 1
+			if d.isPunct(k, "-") {
+				k++
+			}
+			if f, ok := frac(k); ok {
+				return v + f, k + 2, true
+			}
+		}
 		// "1 000" thousands
 		if i+1 < n && d.toks[i+1].kind == tNum && d.toks[i+1].sp && len(d.toks[i+1].s) == 3 && len(t.s) <= 3 && !strings.ContainsAny(d.toks[i+1].s, ".,") {
 			v = v*1000 + d.toks[i+1].num
@@ -993,15 +1211,23 @@ func (c *Checker) numberAt(d *doc, i int) (float64, int, bool) {
 
 // andAHalf reads "and a half", "ja puoli", "och en halv" at i.
 func (c *Checker) andAHalf(d *doc, i int) (int, bool) {
+	skip := func(k int) int {
+		for d.isPunct(k, "-") {
+			k++
+		}
+		return k
+	}
+	i = skip(i)
 	w := d.word(i)
 	if w != "and" && w != "ja" && w != "och" {
 		return 0, false
 	}
-	if halfWord(d.word(i + 1)) {
-		return i + 1, true
+	j := skip(i + 1)
+	if halfWord(d.word(j)) {
+		return j, true
 	}
-	if (d.word(i+1) == "a" || d.word(i+1) == "en") && halfWord(d.word(i+2)) {
-		return i + 2, true
+	if k := skip(j + 1); (d.word(j) == "a" || d.word(j) == "en") && halfWord(d.word(k)) {
+		return k, true
 	}
 	return 0, false
 }
@@ -1120,12 +1346,28 @@ func (c *Checker) quantities(d *doc, a *analysis) {
 			}
 		}
 		u, name, uend, isUnit := c.unitAt(d, j)
+		if isUnit && name == "s" && j < n && !d.toks[j].sp {
+			isUnit = false // "her 40s", "the 500s"
+			end = j
+		}
 		// "1 tabl." written with a point, "500mg": both fine; "5 d" only after digits
 		if isUnit && t.kind == tWord && len(name) == 1 {
 			isUnit = false
 		}
 		if isUnit && (name == "ar" || name == "man") && d.lang != "sv" {
 			isUnit = false
+		}
+		if isUnit && (u.dim == "mass" || u.dim == "units" || u.dim == "iu" || u.dim == "volume") {
+			k := uend + 1
+			if w := d.word(k); w == "a" || w == "per" || w == "om" || w == "i" || w == "an" {
+				k++
+			}
+			if p := perPeriod(d.word(k)); p > 0 && !d.used[k] && d.word(k) != "d" && d.word(k) != "v" {
+				a.freqs = append(a.freqs, freqItem{rate: p, tok: uend + 1, text: d.text(uend+1, k)})
+				for x := uend + 1; x <= k; x++ {
+					d.used[x] = true
+				}
+			}
 		}
 		if isUnit {
 			for _, x := range vals {
@@ -1137,9 +1379,15 @@ func (c *Checker) quantities(d *doc, a *analysis) {
 			i = uend
 			continue
 		}
-		// a bare number ("I'm 45", "BP 120/80", "seven out of ten")
+		// a bare number ("I'm 45", "BP 120/80", "seven out of ten"); a
+		// list marker ("1.", "2)") at the start is none
+		if t.kind == tNum && i == 0 && (n == 1 || d.isPunct(1, ".") || d.isPunct(1, ")")) {
+			d.used[i] = true
+			continue
+		}
+		soft := t.kind == tWord && (v == 1 || halfWord(t.s) || (t.s == "a" || t.s == "en") && v == 0.5)
 		for _, x := range vals {
-			a.nums = append(a.nums, numItem{v: x, tok: i, text: d.text(i, end), word: t.kind == tWord})
+			a.nums = append(a.nums, numItem{v: x, tok: i, text: d.text(i, end), word: soft})
 		}
 		for k := i; k <= end; k++ {
 			d.used[k] = true
@@ -1188,7 +1436,7 @@ func (c *Checker) medications(d *doc, a *analysis) {
 			c.addMed(d, a, atc, "", i, i)
 			continue
 		}
-		if looksLikeDrug(w) {
+		if looksLikeDrug(w) && !medicalTerm(w) && len(c.lex.wordConcepts(w, false, nil)) == 0 {
 			c.addMed(d, a, "", k, i, i)
 		}
 	}
@@ -1289,7 +1537,7 @@ func (c *Checker) bodyAt(d *doc, k int) (uint16, bool) {
 		return 0, false
 	}
 	var buf [4]uint16
-	for _, cid := range c.lex.wordConcepts(w, buf[:0]) {
+	for _, cid := range c.lex.wordConcepts(w, d.lang != "en", buf[:0]) {
 		if c.lex.concepts[cid].kind == kindBody {
 			return cid, true
 		}
@@ -1370,7 +1618,7 @@ func (c *Checker) allergies(d *doc, a *analysis) {
 				continue
 			}
 			// reactions (rash, hives, swelling) are findings, not allergens
-			if c.lex.kindOf(c.lex.wordConcepts(wk, nil)) == kindFinding {
+			if c.lex.kindOf(c.lex.wordConcepts(wk, d.lang != "en", nil)) == kindFinding {
 				continue
 			}
 			al.words = append(al.words, wk)
@@ -1383,6 +1631,24 @@ func (c *Checker) allergies(d *doc, a *analysis) {
 
 func (c *Checker) contentWords(d *doc, a *analysis) {
 	n := len(d.toks)
+	// note headings ("CARDIAC:", "Nykytila:", "Status:") are not content
+	heading := make([]bool, n)
+	for i := 0; i < n; i++ {
+		if !d.isPunct(i, ":") || (i+1 < n && !d.toks[i+1].sp) {
+			continue
+		}
+		words, k := 0, i-1
+		for ; k >= 0 && d.clause[k] == d.clause[i]; k-- {
+			if d.toks[k].kind == tWord {
+				words++
+			}
+		}
+		if words <= 6 {
+			for x := k + 1; x < i; x++ {
+				heading[x] = true
+			}
+		}
+	}
 	for i := 0; i < n; i++ {
 		t := d.toks[i]
 		if d.used[i] || t.kind != tWord {
@@ -1391,6 +1657,9 @@ func (c *Checker) contentWords(d *doc, a *analysis) {
 		w := t.s
 		if c.isNegCue(d, i) || isAllergyCue(w) {
 			continue
+		}
+		if heading[i] && !d.neg[i] {
+			continue // "Tobacco:", "ENDOCRINE:" — but "Fever: none" is a denial
 		}
 		// multi-word forms: "short of breath", "blood pressure"
 		if fs := c.lex.multi[w]; len(fs) > 0 {
@@ -1414,7 +1683,18 @@ func (c *Checker) contentWords(d *doc, a *analysis) {
 					if d.neg[i] {
 						p = polNeg
 					}
-					a.words = append(a.words, cword{text: d.text(i, j-1), w: strings.Join(f.words, " "), tok: i, concepts: []uint16{f.cid}, pol: p, kind: c.lex.concepts[f.cid].kind})
+					cs := []uint16{f.cid}
+					if c.lex.concepts[f.cid].kind != kindOther {
+						// "kidney disease" also names the kidney
+						for k := i; k < j; k++ {
+							for _, x := range c.lex.wordConcepts(d.toks[k].s, false, nil) {
+								if c.lex.concepts[x].kind == kindBody {
+									cs = appendUnique(cs, x)
+								}
+							}
+						}
+					}
+					a.words = append(a.words, cword{text: d.text(i, j-1), w: strings.Join(f.words, " "), tok: i, concepts: cs, pol: p, kind: c.lex.concepts[f.cid].kind})
 					for k := i; k < j; k++ {
 						d.used[k] = true
 					}
@@ -1430,7 +1710,7 @@ func (c *Checker) contentWords(d *doc, a *analysis) {
 		if c.lex.stop[w] || len(w) < 2 {
 			continue
 		}
-		cs := c.lex.wordConcepts(w, nil)
+		cs := c.lex.wordConcepts(w, d.lang != "en", nil)
 		p := polPos
 		if d.neg[i] {
 			p = polNeg
@@ -1441,15 +1721,39 @@ func (c *Checker) contentWords(d *doc, a *analysis) {
 		// words that carry their own negation: afebrile, kuumeeton, feberfri, painless, kivuton
 		if neg, base := ownNegation(w); neg {
 			p = polNeg
-			cs = c.lex.wordConcepts(base, cs[:0])
+			cs = c.lex.wordConcepts(base, d.lang != "en", cs[:0])
 		}
 		kind := c.lex.kindOf(cs)
 		if len(cs) == 0 && len(w) < 3 {
 			continue
 		}
+		if kind == 0 && medicalTerm(w) {
+			kind = kindFinding // a diagnosis by its shape: pancreatitis, neuropatia, artros
+		}
 		a.words = append(a.words, cword{text: d.text(i, i), w: w, tok: i, concepts: cs, pol: p, kind: kind})
 	}
 }
+
+// medicalTerm reports a word with the ending of a diagnosis or finding in
+// Greek and Latin medical word formation (-itis, -osis, -emia, -algia,
+// -pathy and their Finnish and Swedish spellings).
+func medicalTerm(w string) bool {
+	if len(w) < 7 {
+		return false
+	}
+	for _, s := range []string{"itis", "iitti", "iitin", "osis", "oosi", "emia", "aemia", "algia", "algi", "opathy", "opatia", "opati",
+		"ectomy", "ektomia", "ektomi", "otomy", "plasty", "oscopy", "skopia", "skopi", "uria", "penia", "cytosis", "megaly", "megalia",
+		"rrhea", "rrhoea", "iasis", "iaasi", "oma", "ooma", "insufficiency", "insuffisienssi", "insufficiens", "stenosis", "stenoosi", "stenos"} {
+		if strings.HasSuffix(w, s) || strings.HasSuffix(w, s+"a") || strings.HasSuffix(w, s+"n") || strings.HasSuffix(w, s+"s") {
+			return !notMedical[w]
+		}
+	}
+	return false
+}
+
+// notMedical are ordinary words with a medical-looking ending.
+var notMedical = map[string]bool{"diploma": true, "aroma": true, "automa": true, "panorama": true, "dilemma": true, "academia": true, "diagnosis": true, "diagnoses": true,
+	"prognosis": true, "diagnoosi": true, "diagnoosia": true, "diagnos": true, "diagnosen": true, "prognoosi": true}
 
 // ownNegation recognises a word with a negating affix and returns its base.
 func ownNegation(w string) (bool, string) {
@@ -1465,6 +1769,8 @@ func ownNegation(w string) (bool, string) {
 		}
 		base := strings.TrimSuffix(strings.TrimSuffix(w, "tomana"), "ton")
 		return true, base
+	case len(w) >= 7 && strings.HasPrefix(w, "non") && !strings.HasPrefix(w, "none"):
+		return true, w[3:]
 	case len(w) > 6 && strings.HasSuffix(w, "fri") && w != "sufri":
 		return true, strings.TrimSuffix(w, "fri")
 	case len(w) > 6 && strings.HasSuffix(w, "less") && w != "unless" && w != "regardless" && w != "nevertheless":

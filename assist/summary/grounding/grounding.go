@@ -176,7 +176,7 @@ func validLang(l string) bool {
 func (c *Checker) buildEvidence(ev *evidence, lang string) {
 	ev.an = make([]*analysis, len(ev.srcs))
 	for i, s := range ev.srcs {
-		ev.an[i] = c.analyze(s.Text, lang)
+		ev.an[i] = c.analyze(s.Text, lang, s.Speaker != "")
 	}
 	// a question's polarity comes from the answer in the next source
 	for i, a := range ev.an {
@@ -290,8 +290,9 @@ func (s scope) ok(src int32) bool { return s.allow == nil || s.allow[src] }
 // concept it names.
 func (c *Checker) wordSupport(ev *evidence, sc scope, w cword, buf []wref) []wref {
 	buf = buf[:0]
+	multi := strings.IndexByte(w.w, ' ') >= 0
 	for _, r := range ev.byKey[prefixKey(w.w)] {
-		if sc.ok(r.src) && wordsMatch(w.w, ev.an[r.src].words[r.word].w) {
+		if !multi && sc.ok(r.src) && wordsMatch(w.w, ev.an[r.src].words[r.word].w) {
 			buf = append(buf, r)
 		}
 	}
@@ -354,7 +355,7 @@ func (c *Checker) wordSupport(ev *evidence, sc scope, w cword, buf []wref) []wre
 
 func (c *Checker) checkSentence(ev *evidence, lang string, s Sentence) Result {
 	res := Result{ID: s.ID, Flags: []Flag{}}
-	sa := c.analyze(s.Text, lang)
+	sa := c.analyze(s.Text, lang, false)
 	sc := scope{}
 	if len(s.Cites) > 0 {
 		sc.allow = make([]bool, len(ev.srcs))
@@ -468,6 +469,7 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 			}
 		}
 	}
+	anchors := c.anchorScope(ev, sa)
 	dailyOK := true // a sentence giving its own frequency does not state a daily total
 	for _, f := range sa.freqs {
 		if !f.weak && f.rate != 1 {
@@ -497,7 +499,7 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 			}
 			// the unit may go unsaid in talk ("take ten", "I'm 45")
 			for _, en := range a.nums {
-				if near(en.v, q.raw) && !dimInScope[q.dim] {
+				if near(en.v, q.raw) && (!dimInScope[q.dim] || anchors.allow != nil && anchors.ok(int32(si))) {
 					found = true
 					break
 				}
@@ -544,7 +546,7 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 	}
 	for _, nm := range sa.nums {
 		sc := numScope
-		if nm.v == 1 && nm.word {
+		if nm.word {
 			continue // "one of", "yksi", "once": too common to check
 		}
 		found := false
@@ -612,7 +614,13 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 				}
 			}
 		}
-		if f.weak && (!slots || len(sa.meds) == 0 && !hasDose(sa.qtys)) {
+		dosing := len(sa.meds) > 0 || hasDose(sa.qtys) || c.substanceUse(sa)
+		if f.weak && (!slots || !dosing) {
+			continue
+		}
+		// "as needed", "daily" outside a dose ("follow up as needed", "on a
+		// daily basis") say nothing checkable
+		if (f.rate < 0 || f.word) && !dosing {
 			continue
 		}
 		if !found {
@@ -721,6 +729,19 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 	}
 	c.checkAllergies(ev, sc, sa, add)
 	c.checkWords(ev, sc, sa, add)
+}
+
+// substanceUse reports a sentence about smoking or drinking, whose
+// frequencies are checked like doses.
+func (c *Checker) substanceUse(sa *analysis) bool {
+	for _, w := range sa.words {
+		for _, cid := range w.concepts {
+			if id := c.lex.concepts[cid].id; id == "smoking" || id == "alcohol" || id == "alcohol~" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hasDose(qs []quantity) bool {
@@ -860,10 +881,10 @@ func (c *Checker) checkAllergies(ev *evidence, sc scope, sa *analysis, add func(
 					ok = ok || wordsMatch(w, ew)
 				}
 			}
-			if !ok && len(c.lex.wordConcepts(w, nil)) > 0 && !allergenLike(w) {
+			if !ok && len(c.lex.wordConcepts(w, true, nil)) > 0 && !allergenLike(w) {
 				ok = true // "severe", "reaction", body sites: checked as words
 			}
-			if !ok && len(c.lex.wordConcepts(w, nil)) == 0 {
+			if !ok && len(c.lex.wordConcepts(w, true, nil)) == 0 {
 				// an unknown allergen word must appear as an allergen
 				for _, ea := range evAll {
 					if len(ea.words) == 0 && len(ea.meds) == 0 {
@@ -916,12 +937,24 @@ func (c *Checker) checkWords(ev *evidence, sc scope, sa *analysis, add func(Flag
 			}
 			continue
 		}
-		if w.kind != kindFinding && !(w.kind == 0 && len(w.w) >= 5) {
+		if w.kind != kindFinding {
 			continue
 		}
 		// polarity: a finding denied in every mention but asserted here, or the reverse
 		if w.pol == polUnknown {
 			continue // "former smoker": neither asserted nor denied now
+		}
+		// "knee discomfort": only the mentions where the knee is spoken of
+		if body := sentenceBody(c, sa, wi); len(body) > 0 {
+			var near []wref
+			for _, r := range buf {
+				if c.sourceMentions(ev, int(r.src), body) {
+					near = append(near, r)
+				}
+			}
+			if len(near) > 0 {
+				buf = near
+			}
 		}
 		same, opposite, unknown := false, false, false
 		var opp []int32
@@ -959,10 +992,54 @@ func (c *Checker) checkWords(ev *evidence, sc scope, sa *analysis, add func(Flag
 	if len(findText) > 0 {
 		add(FlagFinding, strings.Join(findText, ", "), "not mentioned", nil)
 	}
-	// mostly unsupported wording with no named finding: unknown terms
-	if len(findText) == 0 && unsupported >= 4 && float64(unsupported) >= 0.7*float64(content) {
-		add(FlagFinding, "", fmt.Sprintf("%d of %d content words not found in the sources", unsupported, content), nil)
+	_ = unsupported // unknown words alone are not flagged: paraphrase is free
+}
+
+// sentenceBody returns the body-site concepts within two words of the
+// sentence's word wi ("right knee discomfort", "kipua polvessa").
+func sentenceBody(c *Checker, sa *analysis, wi int) []uint16 {
+	var out []uint16
+	tok := sa.words[wi].tok
+	for k, x := range sa.words {
+		if k == wi || x.tok < tok-2 || x.tok > tok+2 {
+			continue
+		}
+		for _, cid := range x.concepts {
+			if c.lex.concepts[cid].kind == kindBody {
+				out = append(out, cid)
+			}
+		}
 	}
+	return out
+}
+
+// sourceMentions reports whether source si (or the turn it answers or
+// that answers it) names any of the concepts.
+func (c *Checker) sourceMentions(ev *evidence, si int, cs []uint16) bool {
+	has := func(i int) bool {
+		for _, w := range ev.an[i].words {
+			for _, x := range w.concepts {
+				for _, y := range cs {
+					if x == y {
+						return true
+					}
+					for _, p := range c.lex.concepts[x].parts {
+						if p == y {
+							return true
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	if has(si) {
+		return true
+	}
+	if si > 0 && ev.an[si-1].qStart >= 0 && has(si-1) {
+		return true
+	}
+	return ev.an[si].qStart >= 0 && si+1 < len(ev.an) && has(si+1)
 }
 
 // proposeCites picks the sources that best support a sentence that cites

@@ -17,7 +17,7 @@ F chestpain: angina*, angin*, stenocard*, rintakipu*, rintakivu*, bröstsmärt* 
 F headache: headache*, cephal*, migraine*, päänsärky*, päänsärk*, migreen*, huvudvärk*, migrän* = head + pain
 F fever: fever*, febri*, pyrex*, temperature, temp, kuume*, kuumei*, lämpö*, lämmö*, lampo*, feber*, febril*, afebril*
 F cough: cough*, yskä*, yski*, yskö*, hosta*, hosti*, hostn*
-F dyspnea: dyspn*, dyspnoe*, breathless*, short of breath, shortness of breath, sob, winded, hengenahdist*, hengästy*, hengästy*, andnöd*, andfådd*, andnod*, andfadd*, hengitysvaike*, breathing difficult*, difficulty breathing, trouble breathing
+F dyspnea: dyspn*, dyspnoe*, breathless*, short of breath, shortness of breath, sob, winded, out of breath, catch a breath, catch my breath, catch her breath, catch his breath, hard to breathe, can't breathe, cannot breathe, breathing problem*, trouble with breathing, henkeä ahdistaa, henki ahdistaa, hengästyttää, svårt att andas, tungt att andas, hengenahdist*, hengästy*, hengästy*, andnöd*, andfådd*, andnod*, andfadd*, hengitysvaike*, breathing difficult*, difficulty breathing, trouble breathing
 F nausea: nause*, nauseous, queasy, sick to my stomach, pahoinvoi*, oksetta*, oksettan*, pahoin vointi*, etoo, etoi, illamående*, illamaende*, mår illa, ma illa, mådde illa
 F vomiting: vomit*, emesis, throw up, throwing up, threw up, oksen*, kräk*, krak*, spy*
 F diarrhea: diarrh*, loose stool*, loose bowel*, ripul*, diarré*, diarre*, lös avföring
@@ -29,15 +29,15 @@ F swelling: swell*, swollen, edema*, oedema*, turvo*, turpo*, turvot*, ödem*, o
 F rash: rash*, exanthem*, eruption*, hives, urticari*, ihottum*, nokkosihottum*, utslag*, eksem*, eczem*
 F itch: itch*, prurit*, kutin*, kutia*, kutis*, klåd*, klad*, kliar
 F bleeding: bleed*, blood loss, haemorrh*, hemorrh*, verenvuot*, vuoto*, vuota*, blöd*, blod*
-F numbness: numb*, tingl*, paraesth*, paresth*, puutu*, puutum*, tunnott*, pistely*, kihelm*, domn*, stickning*
+F numbness: numb, numbness, numbing, numbed, tingl*, paraesth*, paresth*, puutu*, puutum*, tunnott*, pistely*, kihelm*, domn*, stickning*
 F weakness: weak*, heikko*, heikot*, heikkou*, voimattom*, svag*, kraftlös*
 F palpitations: palpitat*, racing heart, heart racing, sydämentykyty*, tykytys*, tykytt*, hjärtklapp*
-F syncope: syncop*, faint*, passed out, pass out, loss of consciousness, loc, lost consciousness, medvetandeförlust*, medvetslös*, medvetande*, tajun*, tajuton*, tajuttom*, pyörtym*, pyörty*, svimn*, svimm*, kollaps*
+F syncope: syncop*, faint*, passed out, pass out, black out, blacked out, blackout*, pyörtyi*, loss of consciousness, loc, lost consciousness, medvetandeförlust*, medvetslös*, medvetande*, tajun*, tajuton*, tajuttom*, pyörtym*, pyörty*, svimn*, svimm*, kollaps*
 F anxiety: anxi*, nervous*, ahdistu*, ahdistuneisuu*, jännit*, ångest*, angest*, oro, orolig*
 F depression: depress*, low mood, masennu*, masentu*, alakulo*, nedstämd*, nedstamd*
 F hypertension: hypertens*, high blood pressure, htn, verenpainetau*, kohonnut verenpaine, korkea verenpaine, korkea verenpaineen, verenpainetauti*, högt blodtryck, hogt blodtryck, blodtryckssjukdom*
 F hypotension: hypotens*, low blood pressure, matala verenpaine, alhainen verenpaine, lågt blodtryck
-F diabetes: diabet*, dm, dm2, t2dm, iddm, niddm, sugar diabetes, sokeritau*, sokeri*, sockersjuk*, blood sugar*
+F diabetes: diabet*, dm, dm2, t2dm, iddm, niddm, sugar diabetes, sokeritau*, sockersjuk*
 F asthma: asthma*, astma*
 F copd: copd, emphysema*, keuhkoahtaumatau*, kat, keuhkoahtaum*, kol, emfysem*
 F infection: infect*, tulehdu*, tulehdus*, infektio*, infektion*, inflammat*
@@ -48,15 +48,15 @@ F stroke: stroke*, cva, tia, aivoinfarkt*, aivohalvau*, aivoveren*, halvau*, sla
 F heartfailure: heart failure, chf, hfref, hfpef, sydämen vajaatoimin*, sydänvika*, hjärtsvikt*, sydamen vajaatoimin*
 F afib: atrial fibrillation, afib, a-fib, af, eteisvärin*, eteisvarin*, förmaksflimmer*, formaksflimmer*, flimmer*
 F cancer: cancer*, carcinom*, tumou*, tumor*, malignan*, syöpä*, syöva*, kasvai*, cancer, tumör*, tumor
-F fracture: fractur*, broken, break, murtu*, murtum*, fraktur*, bruten, brutit
+F fracture: fractur*, ~broken, ~break, murtu*, murtum*, fraktur*, bruten, brutit
 F sprain: sprain*, strain*, twist*, vääntyi, vääntänyt, väänsin, vään*, nyrjä*, stukade, vrickade, vred, nyrjäh*, nyrjähd*, venähd*, venäht*, stukat*, stukn*, vrickn*
 O injury: injur*, trauma*, vamma*, vammo*, loukkaa*, loukkaantu*, skada*, skadad*, skadan
-F wound: wound*, laceration*, cut, haava*, sår, sar
-F fall: fall, falls, fell, fallen, falling, kaatu*, kaatum*, fall, föll, foll, ramlade, ramla*
+F wound: wound*, laceration*, ~cut, haava*, sår, sar
+F fall: ~fall, ~falls, ~fell, ~fallen, ~falling, kaatu*, kaatum*, fall, föll, foll, ramlade, ramla*
 F obesity: obes*, overweight, lihavu*, ylipain*, fetma*, övervikt*, overvikt*
 F allergy_symptom: anaphyla*, angioedema*, anafylak*, anafylax*
 F smoking: smok*, cigarette*, tobacco*, tupak*, savuk*, polttaa, poltan, poltti, polttanut, poltellut, polttele*, polta, poltat, poltatko, röker, röka, rökare, rökning*, rökt*, cigarett*, tobak*, snus*, nuuska*
-F alcohol: alcohol*, drink*, beer*, wine*, etoh, alkoholi*, olut*, viini*, juo, juon, juonut, alkohol*, öl, vin, dricker
+F alcohol: alcohol*, ~drink*, beer*, wine*, etoh, alkoholi*, olut*, viini*, ~juo, ~juon, ~juonut, alkohol*, öl, vin, ~dricker
 F pregnancy: pregnan*, raskau*, raskaana, gravid*
 F sorethroat: sore throat, pharyng*, kurkkukipu*, halsont*, ont i halsen = throat + pain
 F runnynose: runny nose, rhinorr*, rhinit*, nuha*, snuva*, rinit*, nasal congestion, stuffy nose, nenä tukossa, tukkoinen nenä, nästäppa*
@@ -69,8 +69,8 @@ F seizure: seizure*, convuls*, epilep*, kouristu*, kouristel*, kramp*, epilepti*
 F stiffness: stiff*, jäykk*, jaykk*, jäyky*, stel*
 F limp: limp*, ontu*, linka*, halta*
 F burning: burn*, polte*, poltta*, kirvely*, kirvel*, sveda*, sved*, bränn*
-F urination: urinat*, dysuria*, pee, peeing, frequency of urination, virtsa*, virtsaam*, kirvelee, pissa*, urin*, miktion*
-F bloodinstool: melena*, melaena*, hematochez*, blood in stool, veriuloste*, veristä ulostetta, blod i avföringen
+F urination: urinat*, pee, peeing, frequency of urination, nocturi*, polyur*, go to the bathroom, wake up to pee, yövirtsai*, tiheävirtsai*, runsasvirtsai*, nokturi*, polyuri*, vattenkast*, kissa, kissar, kissade, virtsa*, virtsaam*, kirvelee, pissa*, urin*, miktion*
+F bloodinstool: melena*, melaena*, meleena*, hematochez*, haematochez*, black stool*, tarry stool*, bloody stool*, rectal bleeding, bleeding from the rectum, bleeding per rectum, musta uloste*, mustat ulosteet, svart avföring, blod i avföringen, blood in stool, veriuloste*, veristä ulostetta, blod i avföringen
 F heartburn: heartburn*, reflux*, gerd, närästy*, narasty*, refluksi*, halsbränn*
 F ulcer: ulcer*, haavau*, haavauma*, sår
 F murmur: murmur*, sivuääni*, sivuaani*, blåsljud*
@@ -78,16 +78,30 @@ F wheeze: wheez*, vinku*, hinkuu, piipit*, pipande, väsande, väsning*
 F crackles: crackle*, rales, rahina*, rahin*, rassel*, krepitation*
 F hearingloss: hearing loss, deaf*, kuulo*, huonokuulo*, hörsel*, horsel*, dövhet*
 F visionloss: vision loss, blurr*, näkö*, nako*, sumea*, synförsämr*, synnedsätt*, dimsyn*, suddig*
-F redness: red, redness, erythem*, punoit*, punai*, rodnad*, röd*, rod
+F redness: ~red, redness, erythem*, punoit*, punai*, rodnad*, röd*, rod
 F lump: lump*, mass, nodule*, patti*, kyhmy*, kyhmyj*, knöl*, knol*, resistens*
-F discharge: discharge*, erite*, erit*, vuoto*, flytning*, sekret*
+F discharge: ~discharge*, erite*, erit*, vuoto*, flytning*, sekret*
 F cramp: cramp*, kramp*, suonenveto*, lihaskramp*
 F hypothyroid: hypothyr*, kilpirauhasen vajaatoim*, underfunktion*, hypotyreo*, hypotyre*
 F hyperlipidemia: hyperlipid*, dyslipid*, hypercholesterol*, high cholesterol, kolesteroli*, cholesterol*, kolesterol*, lipid*, rasva-arvo*, blodfett*
-F kidneydisease: ckd, renal failure, kidney disease, munuaisten vajaatoim*, munuaistauti*, njursvikt*, njursjukdom*
+F kidneydisease: ckd, renal failure, kidney disease, kidney failure, munuaisten vajaatoim*, munuaistauti*, njursvikt*, njursjukdom* = kidney
 F arthritis: arthrit*, artrit*, niveltulehdu*, nivelreum*, reuma*, ledgångsreumat*, osteoarthr*, artroo*, artros*, nivelrikk*
 F gout: gout*, kihti*, kihdi*, gikt*
 F suicidality: suicid*, self-harm*, self harm*, harming yourself, harm yourself, itsetuho*, itsemurha*, vahingoittaa itseään, självmord*, suicidal*, självskad*
+F myalgia: myalg*, muscle pain*, muscle ache*, aching muscles, sore muscles, lihaskipu*, lihassärky*, lihaskivu*, muskelvärk*, muskelsmärt*, myalgi* = muscle + pain
+F arthralgia: arthralg*, joint pain*, aching joints, nivelkipu*, nivelsärky*, nivelkivu*, ledvärk*, ledsmärt*, artralgi* = joint + pain
+F hematuria: hematur*, haematur*, blood in the urine, blood in my urine, blood in urine, bloody urine, verivirtsai*, veri virtsassa, hematuri*, blod i urinen = bleeding + urination
+F cyanosis: cyano*, turned blue, turning blue, blue lips, bluish, syanoo*, sinerty*, sinertävä*, cyanos*, blåfärg*, blåaktig*
+F lymphadenopathy: lymphaden*, swollen gland*, swollen lymph node*, enlarged lymph node*, imusolmukesuurentum*, suurentune* imusolmuk*, lymfkörtelförstor*, lymfadenopat*, svullna lymfkörtlar
+F thrombosis: thromb*, blood clot*, ~clot*, dvt, embol*, veritulppa*, tromboo*, laskimotukos*, blodpropp*, trombos*
+F thirst: polydips*, thirst*, jano*, janottaa, törst*
+F hunger: polyphag*, hungry, nälkä*, hunger*
+F dysuria: dysur*, painful urination, burning when urinating, burning on urination, hurts to pee, kirvelee virtsatessa, virtsaamiskipu*, sveda när jag kissar, smärta vid vattenkastning = urination + pain
+F hypoglycemia: hypoglyc*, hypoglyk*, low sugar*, low blood sugar*, sugar low, hypo, hypos, matala verensokeri, matalat verensokerit, alhainen verensokeri, insuliinisokki*, känningar, lågt blodsocker, hypoglykemi*
+F hyperglycemia: hyperglyc*, hyperglyk*, high sugar*, high blood sugar*, korkea verensokeri, korkeat verensokerit, högt blodsocker, hyperglykemi*
+F locking: locking, locks up, locked up, catching, lukkiutu*, lukkiutum*, låsning*, låser sig
+F givingway: giving way, gave way, gives way, give way, instability, unstable, pettää, petti, pettänyt, viker sig, instabil*
+F weightbearing: bear weight, bearing weight, weight bearing, weight-bearing, weightbearing, put weight on, varata*, varaa, varaamaan, varaus*, belast*, stödja på
 F dementia: dementia*, alzheimer*, muistisairau*, muistihäiri*, minnesstörn*, demens*, memory loss, muisti*
 F sinusitis: sinusit*, poskiontelotulehdu*, bihålei*, sinuiit*
 F otitis: otitis*, ear infection, korvatulehdu*, öroninflammation*, otiit*
@@ -95,7 +109,7 @@ F otitis: otitis*, ear infection, korvatulehdu*, öroninflammation*, otiit*
 B chest: chest*, thorax*, thoracic, rinta*, rinna*, rintake*, bröst*, brost*, torax*, thorax
 B head: head*, pää, pään, päähän, päässä, päätä, paata, paa, paan, paahan, paassa, pää*, huvud*, kranie*, cranial
 B abdomen: abdom*, belly*, tummy*, stomach*, epigastr*, vatsa*, maha*, mahalauk*, buk*, mage*, magen, magsäck*
-B back: back, backs, lumbar, lower back, selkä*, selä*, selk*, sela*, rygg*, ländrygg*, landrygg*
+B back: ~back, ~backs, lumbar, lower back, upper back, backache*, selkä*, selä*, selk*, sela*, rygg*, ländrygg*, landrygg*
 B neck: neck*, niska*, kaula*, nacke*, nack*, hals*, cervical
 B throat: throat*, kurkku*, kurku*, nielu*, hals*, svalg*
 B knee: knee*, polvi*, polve*, knä*, kna*, knät, knan
@@ -104,12 +118,12 @@ B shoulder: shoulder*, olka*, ola*, olkapää*, hartia*, hartio*, axel*, axl*
 B ankle: ankle*, nilkka*, nilka*, nilkk*, fotled*, vrist*
 B wrist: wrist*, ranne*, rante*, rannet*, handled*
 B elbow: elbow*, kyynär*, kyynar*, armbåg*, armbag*
-B hand: hand, hands, käsi*, käde*, käte*, kasi*, kade*, kate*, hand*, händer*, hander
+B hand: ~hand, ~hands, käsi*, käde*, käte*, kasi*, kade*, kate*, hand*, händer*, hander
 B arm: arm, arms, upper arm, upper limb*, yläraaj*, övre extremitet*, forearm*, käsivar*, kasivar*, olkavar*, arm*
 B leg: leg, legs, lower leg, lower limb*, alaraaj*, nedre extremitet*, jalka*, jala*, jalk*, sääri*, sääre*, saari*, saare*, ben, benet, benen, vad*, vaden, calf, calves, pohje*, pohkee*
 B foot: foot, feet, jalkaterä*, jalkapohja*, jalkater*, fot, fötter*, fotter*, foten, heel*, kantapää*, häl*
 B eye: eye, eyes, silmä*, silma*, öga*, oga*, ögon*, ogon*
-B ear: ear, ears, eardrum*, tympanic*, tm, tms, tärykalvo*, trumhinn*, korva*, öra*, ora*, öron*, oron
+B ear: ear, ears, eardrum*, tympanic*, tm, tms, tärykalvo*, trumhinn*, korva*, öra, örat, öron, öronen, öronsmärt*, öroninflammation*
 B nose: nose*, nasal, nenä*, nena*, näsa*, nasa*
 B lung: lung*, pulmon*, keuhko*, lunga*, lungor*, lungan*
 B heart: heart*, cardia*, sydä*, syda*, hjärt*, hjart*
@@ -122,19 +136,19 @@ B joint: joint*, nivel*, leder, lederna, leden
 B muscle: muscl*, lihas*, muskel*, muskl*
 B bladder: bladder*, rakko*, rako*, urinblås*, blåsa*
 B bone: bone*, luu*, skelet*, ben
-B mouth: mouth*, oral, suu*, mun, munnen, tooth, teeth, hammas*, hampa*, tand*, tänder*
+B mouth: mouth*, ~oral, suu*, mun, munnen, tooth, teeth, hammas*, hampa*, tand*, tänder*
 
-V bp: blood pressure, bp, rr, verenpaine*, verenpaineen, vp, blodtryck*, blodtryck, systolic, diastolic, systol*, diastol*
+V bp: blood pressure, bp, rr, verenpaine*, verenpaineen, vp, blodtryck*, blodtryck, systolic, diastolic, systol*, diastol* = hypertension
 V hr: heart rate, pulse*, hr, bpm, syke*, sykkee*, pulssi*, puls*, hjärtfrekvens*, slag per minut, slag/min, lyöntiä, lyontia
 V rr_resp: respiratory rate, breathing rate, resp, af, hengitystiheys*, andningsfrekvens*, rr
 V spo2: saturation*, sat, sats, spo2, o2 sat*, oxygen saturation, saturaatio*, happisaturaatio*, happikyllästy*, syremättnad*, syremattnad*, saturation*
 V weight: weight*, weigh*, weighs, kg, kilo*, paino*, painaa, vikt*, väger, vägde
 V height: height*, tall, cm, pituus*, pituu*, pitkä, längd*, langd*
-V glucose: glucose*, blood sugar, sugar*, glukoosi*, verensokeri*, sokeri*, glukos*, blodsocker*, p-gluk*, gluk*
+V glucose: glucose*, blood sugar, sugar*, glukoosi*, verensokeri*, sokeri*, glukos*, blodsocker*, p-gluk*, gluk* = diabetes
 V temperature: temperature, temp, lämpö*, lampo*, lämmö*, ruumiinlämpö*, kroppstemperatur*, tempen, °c, astetta, grader
 
 T ecg: ecg, ekg, electrocardiogram*, sydänfilmi*, sydanfilmi*, sydänsähkökäyrä*, elektrokardiogram*
-T xray: x-ray*, xray*, radiograph*, röntgen*, rontgen*, rtg, thx, kuva*, kuvau*, kuvata*, imaging, bild*, slätröntgen*
+T xray: x-ray*, xray*, x ray*, radiograph*, röntgen*, rontgen*, rtg, thx, kuva*, kuvau*, kuvata*, imaging, bild*, slätröntgen*
 T ct: ct, cat scan, tietokonetomograf*, datortomograf*, skiktröntgen*, dt
 T mri: mri, mrt, magneettikuva*, magnetkamera*, magnetresonan*
 T ultrasound: ultrasound*, echo*, sonograph*, ultraääni*, ultraaani*, uä, ultraljud*, kaiku*, sydämen ultra*

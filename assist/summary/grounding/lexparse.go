@@ -70,6 +70,20 @@ func newLexicon() *lexicon {
 				continue
 			}
 			fm := form{cid: cid}
+			if w, ok := strings.CutPrefix(f, "~"); ok {
+				// a weak form ("back", "hand"): an ordinary word as often
+				// as a body site; it supports the concept but is never
+				// flagged by itself
+				f = w
+				wid := id + "~"
+				wc, seen := lx.byID[wid]
+				if !seen {
+					wc = uint16(len(lx.concepts))
+					lx.concepts = append(lx.concepts, concept{id: wid, kind: kindOther, parts: []uint16{cid}})
+					lx.byID[wid] = wc
+				}
+				fm.cid = wc
+			}
 			if strings.HasSuffix(f, "*") {
 				fm.prefix = true
 				f = strings.TrimSuffix(f, "*")
@@ -123,7 +137,7 @@ func splitPunctWords(f string) []string {
 // the start (inflected: kivut, kipua) and, for Finnish and Swedish
 // compounds, at a later part (rintakipu → chest + pain, bröstsmärta).
 // At each position the longest form wins.
-func (lx *lexicon) wordConcepts(w string, out []uint16) []uint16 {
+func (lx *lexicon) wordConcepts(w string, compounds bool, out []uint16) []uint16 {
 	j := 0
 	for j < len(w) {
 		best := -1
@@ -149,7 +163,13 @@ func (lx *lexicon) wordConcepts(w string, out []uint16) []uint16 {
 		if best > 0 {
 			out = appendUnique(out, bestC)
 			j += best
+			if !compounds {
+				break
+			}
 			continue
+		}
+		if !compounds {
+			break
 		}
 		if j == 0 {
 			j = 3 // a compound's first part has at least three letters

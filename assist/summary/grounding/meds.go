@@ -170,8 +170,19 @@ func looksLikeDrug(w string) bool {
 	}
 	k := drugKey(w)
 	for _, s := range drugSuffixes {
-		if len(k) >= len(s)+3 && (strings.HasSuffix(k, s) || strings.HasSuffix(k, s+"n") || (len(k) > len(s)+4 && strings.Contains(k[len(k)-len(s)-4:], s))) {
+		if len(k) < len(s)+3 {
+			continue
+		}
+		if strings.HasSuffix(k, s) || strings.HasSuffix(k, s+"n") {
 			return true
+		}
+		// an inflected form (penisilliinille, amoksisilliinia) keeps a long stem
+		if len(s) >= 4 {
+			for cut := 1; cut <= 4 && len(k)-cut >= len(s)+3; cut++ {
+				if strings.HasSuffix(k[:len(k)-cut], s) {
+					return true
+				}
+			}
 		}
 	}
 	return false

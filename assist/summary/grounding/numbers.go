@@ -222,8 +222,20 @@ func ordinal(w string) (int, bool) {
 		return 11, true
 	case "twelfth", "tolfte":
 		return 12, true
+	case "thirteenth", "trettonde":
+		return 13, true
+	case "fourteenth", "fjortonde":
+		return 14, true
 	case "fifteenth", "femtonde":
 		return 15, true
+	case "sixteenth", "sextonde":
+		return 16, true
+	case "seventeenth", "sjuttonde":
+		return 17, true
+	case "eighteenth", "artonde":
+		return 18, true
+	case "nineteenth", "nittonde":
+		return 19, true
 	case "twentieth", "tjugonde":
 		return 20, true
 	case "thirtieth", "trettionde":
@@ -265,6 +277,7 @@ percent 1 % prosenttia prosentti prosenttiin procent percent
 units 1 tablet tablets tab tabs tabl tbl pill pills tabletti tablettia tabletin tabletteja tablett tabletter tabletten capsule capsules caps kapseli kapselia kapselin kapseleita kapsel kapslar puff puffs vetoa veto vedon inhalaatio inhalaatiota inhalation inhalations sug drop drops tippa tippaa tippoja droppe droppar annos annosta dose doses dos doser
 iu 1 iu ie ky units unit yksikkoa yksikko yksikon enheter enhet
 length 10 cm senttimetri senttia sentti centimeter centimeters centimetre centimetres
+length 25.4 inch inches tuumaa tuuma tum
 length 1 mm millimetri millimetre millimeter millimeters
 length 1000 m metri metria meter meters metre metres
 mmol 1 mmol millimoolia

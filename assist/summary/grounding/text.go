@@ -88,7 +88,7 @@ type token struct {
 // characters. A decimal comma or point between digits (2,5 / 0.5) stays in
 // the number; digits glued to letters before them stay in the word (spo2);
 // letters glued after digits start a new token (10mg → 10 mg).
-func tokenize(s string) []token {
+func tokenize(s string, commaThousands bool) []token {
 	toks := make([]token, 0, len(s)/4+1)
 	sp := true
 	i := 0
@@ -105,6 +105,10 @@ func tokenize(s string) []token {
 			}
 			// a decimal part: "2,5" or "0.5" but not "3.2." (a date) nor "1,2,3"
 			inDate := i >= 2 && s[i-1] == '.' && s[i-2] >= '0' && s[i-2] <= '9'
+			// "1,792" in English is a thousand and more
+			for commaThousands && j+4 <= len(s) && s[j] == ',' && isDigits(s[j+1:j+4]) && (j+4 == len(s) || !isDigits(s[j+4:j+5])) {
+				j += 4
+			}
 			if !inDate && j+1 < len(s) && (s[j] == ',' || s[j] == '.') && s[j+1] >= '0' && s[j+1] <= '9' {
 				k := j + 1
 				for k < len(s) && s[k] >= '0' && s[k] <= '9' {
@@ -115,7 +119,12 @@ func tokenize(s string) []token {
 					j = k
 				}
 			}
-			lit := strings.Replace(s[i:j], ",", ".", 1)
+			lit := s[i:j]
+			if commaThousands {
+				lit = strings.ReplaceAll(lit, ",", "")
+			} else {
+				lit = strings.Replace(lit, ",", ".", 1)
+			}
 			v, _ := strconv.ParseFloat(lit, 64)
 			toks = append(toks, token{kind: tNum, s: s[i:j], num: v, sp: sp, pos: i, end: j})
 			sp = false
@@ -159,6 +168,15 @@ func tokenize(s string) []token {
 		}
 	}
 	return toks
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return len(s) > 0
 }
 
 // isUnitWord reports whether w is a unit symbol that digits may follow
