@@ -77,3 +77,10 @@ type Stream interface {
 	// Close abandons the utterance and frees the engine.
 	Close()
 }
+
+// RateSynthesizer also speaks faster or slower: rate 1 is the engine's
+// normal pace, 2 twice as fast, 0.5 half (OpenAI's "speed", 0.25–4).
+type RateSynthesizer interface {
+	Synthesizer
+	SynthesizeAt(ctx context.Context, text, lang string, rate float64) (Speech, error)
+}

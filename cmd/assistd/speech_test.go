@@ -165,6 +165,28 @@ func TestOpenAISDKAudio(t *testing.T) {
 		t.Logf("speech %s: %s by %s", tc.voice, a.Duration(), resp.Header.Get("X-Sote-Speech-Engine"))
 	}
 
+	// speed: twice as fast is about half as long.
+	var lens [2]time.Duration
+	for i, sp := range []float64{1, 2} {
+		resp, err := cl.Audio.Speech.New(ctx, openai.AudioSpeechNewParams{
+			Model: openai.SpeechModelTTS1, Input: "Ottakaa yksi tabletti joka aamu ja illalla.", Voice: "fi",
+			ResponseFormat: openai.AudioSpeechNewParamsResponseFormatWAV, Speed: openai.Float(sp),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		a, err := speech.DecodeWAV(bytes.NewReader(b), speech.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lens[i] = a.Duration()
+	}
+	if r := float64(lens[1]) / float64(lens[0]); r > 0.75 {
+		t.Fatalf("speed 2: %s vs %s at 1", lens[1], lens[0])
+	}
+
 	recs := auditEntries(t, g, "speech.transcribe")
 	if len(recs) != 4 {
 		t.Fatalf("%d transcription records, want 4", len(recs))
@@ -193,7 +215,7 @@ func TestOpenAISDKAudio(t *testing.T) {
 		}
 	}
 	syn := auditEntries(t, g, "speech.synthesize")
-	if len(syn) != 3 || syn[0]["output_sha256"] == nil || syn[0]["host"] == "" {
+	if len(syn) != 5 || syn[0]["output_sha256"] == nil || syn[0]["host"] == "" {
 		t.Fatalf("synthesis records: %v", syn)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +41,7 @@ type Engine struct {
 	voices  map[string]bool // voices espeak-ng has
 }
 
-var _ speech.Synthesizer = (*Engine)(nil)
+var _ speech.RateSynthesizer = (*Engine)(nil)
 
 // defaultVoices picks a voice for primary language tags whose espeak-ng
 // voice has another name.
@@ -112,11 +113,23 @@ func (e *Engine) Voice(lang string) (string, error) {
 // text or a language without a voice; timeout when espeak-ng runs past its
 // deadline; unavailable when it fails.
 func (e *Engine) Synthesize(ctx context.Context, text, lang string) (speech.Speech, error) {
+	return e.SynthesizeAt(ctx, text, lang, 1)
+}
+
+// SynthesizeAt speaks at rate times the configured speed (espeak-ng's
+// 80–450 words per minute bound it).
+func (e *Engine) SynthesizeAt(ctx context.Context, text, lang string, rate float64) (speech.Speech, error) {
 	const op = "espeak.Synthesize"
 	if err := checkText(text, e.cfg.MaxChars); err != nil {
 		return speech.Speech{}, err
 	}
+	if err := checkRate(rate); err != nil {
+		return speech.Speech{}, err
+	}
 	if e.cfg.English != nil && primaryTag(lang) == "en" {
+		if rs, ok := e.cfg.English.(speech.RateSynthesizer); ok {
+			return rs.SynthesizeAt(ctx, text, lang, rate)
+		}
 		return e.cfg.English.Synthesize(ctx, text, lang)
 	}
 	voice, err := e.Voice(lang)
@@ -125,7 +138,8 @@ func (e *Engine) Synthesize(ctx context.Context, text, lang string) (speech.Spee
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e.bin, "-v", voice, "-s", strconv.Itoa(e.cfg.Speed), "--stdout", "--stdin")
+	wpm := int(math.Round(max(80, min(450, float64(e.cfg.Speed)*rate))))
+	cmd := exec.CommandContext(ctx, e.bin, "-v", voice, "-s", strconv.Itoa(wpm), "--stdout", "--stdin")
 	cmd.Stdin = strings.NewReader(text)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -138,6 +152,13 @@ func (e *Engine) Synthesize(ctx context.Context, text, lang string) (speech.Spee
 		return speech.Speech{}, assist.E(assist.KindUnavailable, op, "espeak-ng gave no usable audio", err)
 	}
 	return speech.Speech{WAV: speech.EncodeWAV(a), Duration: a.Duration(), Engine: fmt.Sprintf("espeak-ng %s voice %s", e.version, voice)}, nil
+}
+
+func checkRate(rate float64) error {
+	if rate < 0.25 || rate > 4 || rate != rate {
+		return assist.Errorf(assist.KindInvalid, "the speaking rate must be between 0.25 and 4")
+	}
+	return nil
 }
 
 func primaryTag(lang string) string {
@@ -221,11 +242,19 @@ type Flite struct {
 	MaxChars int           // 4000
 }
 
-var _ speech.Synthesizer = Flite{}
+var _ speech.RateSynthesizer = Flite{}
 
 // Synthesize speaks English text; other languages are kind invalid.
 func (f Flite) Synthesize(ctx context.Context, text, lang string) (speech.Speech, error) {
+	return f.SynthesizeAt(ctx, text, lang, 1)
+}
+
+// SynthesizeAt speaks English at rate times flite's normal pace.
+func (f Flite) SynthesizeAt(ctx context.Context, text, lang string, rate float64) (speech.Speech, error) {
 	const op = "espeak.Flite"
+	if err := checkRate(rate); err != nil {
+		return speech.Speech{}, err
+	}
 	if f.Binary == "" {
 		f.Binary = "flite"
 	}
@@ -259,7 +288,8 @@ func (f Flite) Synthesize(ctx context.Context, text, lang string) (speech.Speech
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
-	if err := exec.CommandContext(ctx, bin, "-voice", f.Voice, "-f", in, "-o", out).Run(); err != nil {
+	stretch := strconv.FormatFloat(1/rate, 'f', 3, 64)
+	if err := exec.CommandContext(ctx, bin, "-voice", f.Voice, "--setf", "duration_stretch="+stretch, "-f", in, "-o", out).Run(); err != nil {
 		return speech.Speech{}, runError(ctx, op, "flite", err)
 	}
 	b, err := os.ReadFile(out)

@@ -110,3 +110,26 @@ func TestFliteForEnglish(t *testing.T) {
 		t.Fatalf("flite in Finnish: %v", err)
 	}
 }
+
+// A faster rate gives shorter speech, in both engines.
+func TestSynthesizeAt(t *testing.T) {
+	speechtest.Require(t, "flite")
+	e := newEngine(t, espeak.Config{English: espeak.Flite{}})
+	for _, lang := range []string{"fi", "en"} {
+		normal, err := e.SynthesizeAt(context.Background(), "Ottakaa yksi tabletti joka aamu ja illalla.", lang, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, err := e.SynthesizeAt(context.Background(), "Ottakaa yksi tabletti joka aamu ja illalla.", lang, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s at 1×, %s at 2× (%s)", lang, normal.Duration, fast.Duration, fast.Engine)
+		if r := float64(fast.Duration) / float64(normal.Duration); r > 0.75 || r < 0.3 {
+			t.Fatalf("%s: 2× took %.2f of the time", lang, r)
+		}
+	}
+	if _, err := e.SynthesizeAt(context.Background(), "hei", "fi", 5); assist.KindOf(err) != assist.KindInvalid {
+		t.Fatalf("rate 5: %v", err)
+	}
+}

@@ -263,7 +263,13 @@ func synthesize(d Deps, limit int64) echo.HandlerFunc {
 			return refuseTask(c, d.Rec, rec, start, err)
 		}
 		t0 := time.Now()
-		sp, err := sd.Synthesizer.Synthesize(c.Request().Context(), req.Input, lang)
+		var sp speech.Speech
+		if rs, ok := sd.Synthesizer.(speech.RateSynthesizer); ok && req.Speed != nil && *req.Speed != 1 {
+			rec.Attrs["speed"] = strconv.FormatFloat(*req.Speed, 'f', -1, 64)
+			sp, err = rs.SynthesizeAt(c.Request().Context(), req.Input, lang, *req.Speed)
+		} else {
+			sp, err = sd.Synthesizer.Synthesize(c.Request().Context(), req.Input, lang)
+		}
 		rec.Attrs["engine_ms"] = strconv.FormatInt(time.Since(t0).Milliseconds(), 10)
 		if err != nil {
 			return refuseTask(c, d.Rec, rec, start, err)
