@@ -10,6 +10,7 @@ import (
 	"github.com/soteai/gateway/assist/clinic/redflags"
 	"github.com/soteai/gateway/evals"
 	"github.com/soteai/gateway/evals/runner"
+	"github.com/soteai/gateway/retrieval"
 )
 
 // TriageCase is the input and expected output of a clinic_triage
@@ -81,6 +82,20 @@ func (e *TriageExecutor) Execute(_ context.Context, c evals.Case) (runner.Outcom
 		return runner.Outcome{}, err
 	}
 	o := tc.Outcome(e.Rules, c.ID)
+	var texts []string
+	for _, m := range tc.Input.Messages {
+		texts = append(texts, string(m.Author)+": "+m.Text)
+	}
+	return runner.Outcome{
+		Input:    strings.Join(texts, "\n"),
+		Expected: string(o.Want) + " " + strings.Join(o.WantFlags, " "),
+		Output:   string(o.Got) + " " + strings.Join(o.GotFlags, " "),
+		Scores:   caseScores(o),
+	}, nil
+}
+
+// caseScores are the per-case measures of a triage outcome.
+func caseScores(o TriageOutcome) map[string]float64 {
 	b := func(v bool) float64 {
 		if v {
 			return 1
@@ -88,6 +103,9 @@ func (e *TriageExecutor) Execute(_ context.Context, c evals.Case) (runner.Outcom
 		return 0
 	}
 	w, g := o.Want.Rank(), o.Got.Rank()
+	if g < 0 {
+		g = len(redflags.Levels)
+	}
 	recall := 1.0
 	if len(o.WantFlags) > 0 {
 		hit := 0
@@ -102,15 +120,64 @@ func (e *TriageExecutor) Execute(_ context.Context, c evals.Case) (runner.Outcom
 	for _, f := range o.AbsentFlags {
 		denied = denied || slices.Contains(o.GotFlags, f)
 	}
+	return map[string]float64{"exact": b(g == w), "safe": b(g-w <= 1), "emergency_missed": b(o.Want == redflags.Emergency && o.Got != redflags.Emergency),
+		"over_triage": b(g < w), "under_triage": b(g > w), "flag_recall": recall, "denied_flag_raised": b(denied)}
+}
+
+// NoInstructions is a Searcher that finds no passage: for evaluating the
+// urgency alone (every model draft is withheld for want of sources).
+type NoInstructions struct{}
+
+// Search returns no results.
+func (NoInstructions) Search(_ context.Context, q retrieval.Query) (retrieval.Hits, error) {
+	return retrieval.Hits{Collection: q.Collection, Results: []retrieval.Result{}}, nil
+}
+
+// ModelTriageExecutor runs the suite task clinic_assist: the whole
+// suggestion pipeline with the model under evaluation (red flags, the
+// audited model call, the safety rules), scored like TriageExecutor on the
+// suggested urgency. Collection names the instruction collection to cite
+// ("" with a NoInstructions searcher).
+type ModelTriageExecutor struct {
+	Svc        *Service
+	Collection string
+}
+
+var _ runner.Executor = (*ModelTriageExecutor)(nil)
+
+// Execute implements runner.Executor. Errors: invalid for a bad case; the
+// model's errors (recorded on the case by the runner).
+func (e *ModelTriageExecutor) Execute(ctx context.Context, c evals.Case) (runner.Outcome, error) {
+	tc, err := DecodeTriageCase(c)
+	if err != nil {
+		return runner.Outcome{}, err
+	}
+	req := Request{Collection: e.Collection, Lang: tc.Input.Lang}
+	if req.Collection == "" {
+		req.Collection = "none"
+	}
 	var texts []string
 	for _, m := range tc.Input.Messages {
+		req.Conversation = append(req.Conversation, Message{Author: m.Author, Text: m.Text})
 		texts = append(texts, string(m.Author)+": "+m.Text)
+	}
+	sg, err := e.Svc.Assist(ctx, req)
+	if err != nil {
+		if assist.KindOf(err) == assist.KindInvalid {
+			return runner.Outcome{}, assist.E(assist.KindInvalid, "clinic.ModelTriageExecutor", fmt.Sprintf("case %q: %s", c.ID, assist.MessageOf(err)))
+		}
+		return runner.Outcome{}, err
+	}
+	o := TriageOutcome{ID: c.ID, Want: tc.Expected.Urgency, Got: sg.Urgency.Canonical, WantFlags: tc.Expected.Flags, AbsentFlags: tc.Expected.AbsentFlags}
+	for _, f := range sg.RedFlags {
+		if !slices.Contains(o.GotFlags, f.Flag) {
+			o.GotFlags = append(o.GotFlags, f.Flag)
+		}
 	}
 	return runner.Outcome{
 		Input:    strings.Join(texts, "\n"),
 		Expected: string(o.Want) + " " + strings.Join(o.WantFlags, " "),
-		Output:   string(o.Got) + " " + strings.Join(o.GotFlags, " "),
-		Scores: map[string]float64{"exact": b(g == w), "safe": b(g-w <= 1), "emergency_missed": b(o.Want == redflags.Emergency && o.Got != redflags.Emergency),
-			"over_triage": b(g < w), "under_triage": b(g > w), "flag_recall": recall, "denied_flag_raised": b(denied)},
+		Output:   string(o.Got) + " (" + sg.Urgency.Basis + ") " + strings.Join(o.GotFlags, " "),
+		Scores:   caseScores(o), ModelDigest: sg.Model.Digest, AuditSeq: sg.ModelCall,
 	}, nil
 }

@@ -84,6 +84,15 @@ func Prepare(ctx context.Context, d Deps, s *suite.Suite, model string) (Prepare
 	if p.Model, err = ResolveModel(d.Pool, model); err != nil {
 		return Prepared{}, err
 	}
+	if s.Task == suite.TaskClinicAssist {
+		if d.Rec == nil {
+			return Prepared{}, assist.E(assist.KindUnavailable, op, "no model call is configured")
+		}
+		if p.Executor, err = clinicExecutor(d.Rec, p.Model); err != nil {
+			return Prepared{}, err
+		}
+		return p, nil
+	}
 	if s.Task == suite.TaskVisitNote {
 		if d.Rec == nil {
 			return Prepared{}, assist.E(assist.KindUnavailable, op, "no model call is configured")
@@ -241,4 +250,37 @@ func visitNoteExecutor(s *suite.Suite, rec *record.Recorder, m runner.Model) (ru
 	}
 	svc := &summary.Service{Models: rec, Templates: summary.DefaultTemplates(), Grounder: summary.CheckerGrounder{Checker: grounding.New(kb)}, Options: o}
 	return &summaryeval.Executor{Suite: s, Service: svc}, nil
+}
+
+// clinicExecutor runs the digital clinic pipeline (default configuration,
+// no instruction passages) with model m: its calls go through the audited
+// call pinned to m's release, at batch priority, and each suggestion is
+// recorded as in the gateway.
+func clinicExecutor(rec *record.Recorder, m runner.Model) (runner.Executor, error) {
+	rules, err := redflags.Default()
+	if err != nil {
+		return nil, err
+	}
+	kb, err := risk.DefaultKB()
+	if err != nil {
+		return nil, err
+	}
+	svc, err := clinic.New(clinic.Config{}, clinic.Deps{Rules: rules, KB: kb, Search: clinic.NoInstructions{},
+		Model: pinnedModel{rec: rec, model: record.Model{Name: m.Name, Digest: m.Digest}}, Audit: rec})
+	if err != nil {
+		return nil, err
+	}
+	return &clinic.ModelTriageExecutor{Svc: svc}, nil
+}
+
+// pinnedModel makes the clinic's model calls with the evaluated release at
+// batch priority.
+type pinnedModel struct {
+	rec   *record.Recorder
+	model record.Model
+}
+
+func (p pinnedModel) Generate(ctx context.Context, c record.Call) (record.Result, error) {
+	c.Model, c.Priority = &p.model, assist.PriorityBatch
+	return p.rec.Generate(ctx, c)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
 	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/evals"
+	"github.com/soteai/gateway/models/ollama/ollamatest"
 )
 
 // TestClinicExportFeedback records a suggestion and two nurse decisions in
@@ -113,6 +114,34 @@ func TestEvalRunClinicTriageSuite(t *testing.T) {
 	out, errOut, err := s.assist("eval", "run", "clinic-triage")
 	if err != nil || !strings.Contains(out, "PASS") || !strings.Contains(out, "emergency_missed") {
 		t.Fatalf("clinic-triage suite: %v\n%s\n%s", err, out, errOut)
+	}
+	t.Logf("%s", out)
+}
+
+// TestEvalRunClinicModelSuite runs the clinic pipeline suite with the
+// stack's tiny model on a few cases: every case is answered through the
+// audited model call and the red-flag floor keeps emergencies.
+func TestEvalRunClinicModelSuite(t *testing.T) {
+	s := newEvalStack(t, "")
+	dir := t.TempDir()
+	y, err := os.ReadFile("../../evals/suite/builtin/clinic-triage-model.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../evals/suite/builtin/data/clinic_triage.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	_ = os.WriteFile(filepath.Join(dir, "data", "clinic_triage.jsonl"), data, 0o644)
+	y = []byte(strings.Replace(string(y), "  path: data/clinic_triage.jsonl", "  path: data/clinic_triage.jsonl\n  limit: 4", 1))
+	_ = os.WriteFile(filepath.Join(dir, "suite.yaml"), y, 0o644)
+	out, errOut, err := s.assist("eval", "run", filepath.Join(dir, "suite.yaml"), "--model", ollamatest.Model(t))
+	if err != nil || !strings.Contains(out, "4 cases, 0 failed") || !strings.Contains(out, "emergency_missed") {
+		t.Fatalf("clinic model suite: %v\n%s\n%s", err, out, errOut)
+	}
+	if n := count(t, s.db, `SELECT count(*) FROM audit_records WHERE kind = 'clinic.suggestion'`); n != 4 {
+		t.Errorf("%d suggestion records, want 4", n)
 	}
 	t.Logf("%s", out)
 }

@@ -36,6 +36,9 @@ const (
 	// against the reference notes, citation coverage and the grounding
 	// checker's unsupported-sentence rate.
 	TaskVisitNote = "visit_note"
+	// TaskClinicAssist runs the clinic triage cases through the whole
+	// clinic pipeline with the model under evaluation (its own prompt).
+	TaskClinicAssist = "clinic_assist"
 )
 
 // Suite is one evaluation suite, as read from its YAML file.
@@ -199,7 +202,7 @@ func Read(fsys fs.FS, name string) (*Suite, error) {
 // ReleaseTasks are the gateway tasks a model release can be approved for.
 var ReleaseTasks = []assist.Task{
 	assist.TaskSummary, "background_summary", assist.TaskInterpret, "transcription",
-	assist.TaskRiskSummary, assist.TaskEmbed, assist.TaskChat,
+	assist.TaskRiskSummary, assist.TaskEmbed, assist.TaskChat, assist.TaskClinic,
 }
 
 // Metric directions: true when a higher value is better.
@@ -220,12 +223,17 @@ func HigherBetter(metric string) (bool, bool) {
 	return hb, ok
 }
 
+// caseTasks maps a suite task to the task of its cases where they differ:
+// the clinic's model suite reads the triage cases.
+var caseTasks = map[string]string{TaskClinicAssist: TaskClinicTriage}
+
 // taskMetrics are the metrics each executor can compute.
 var taskMetrics = map[string][]string{
 	TaskTranslation:  {"chrf", "chrf++", "bleu", "ter", "rouge1", "rouge2", "rougeL", "rougeLsum", "exact"},
 	TaskRiskAssess:   {"precision", "recall", "f1"},
 	TaskRetrieval:    {"recall@k", "mrr"},
 	TaskClinicTriage: {"exact", "safe", "emergency_missed", "over_triage", "under_triage", "flag_recall", "denied_flag_raised"},
+	TaskClinicAssist: {"exact", "safe", "emergency_missed", "over_triage", "under_triage", "flag_recall", "denied_flag_raised"},
 	TaskVisitNote: {"rouge1", "rouge2", "rougeL", "rouge1_ascii", "rouge2_ascii", "rougeL_ascii",
 		"citation_coverage", "unsupported_rate"},
 }
@@ -241,7 +249,7 @@ func (s *Suite) validate() error {
 	}
 	known, ok := taskMetrics[s.Task]
 	if !ok {
-		bad("task %q unknown (want translation, risk_assess, retrieval, clinic_triage or visit_note)", s.Task)
+		bad("task %q unknown (want translation, risk_assess, retrieval, clinic_triage, clinic_assist or visit_note)", s.Task)
 	}
 	if len(s.Metrics) == 0 {
 		bad("metrics: at least one")
@@ -290,7 +298,7 @@ func (s *Suite) validate() error {
 	if s.Qualifies != "" && !slices.Contains(ReleaseTasks, s.Qualifies) {
 		bad("qualifies %q is not a model task (want one of %v)", s.Qualifies, ReleaseTasks)
 	}
-	if s.NeedsModel() && s.Task != TaskRetrieval && s.Task != TaskVisitNote && s.Prompt.Template == "" {
+	if s.NeedsModel() && s.Task != TaskRetrieval && s.Task != TaskVisitNote && s.Task != TaskClinicAssist && s.Prompt.Template == "" {
 		bad("prompt: template is required for task %s", s.Task)
 	}
 	if s.Prompt.Template != "" {
@@ -357,12 +365,16 @@ func (s *Suite) LoadCases(dataDir, hint string) ([]evals.Case, error) {
 	if err != nil {
 		return nil, assist.E(assist.KindInvalid, op, fmt.Sprintf("suite %s: dataset %s: %v", s.Name, s.Dataset.Path, err))
 	}
-	cases = evals.FilterTask(cases, s.Task)
+	want := s.Task
+	if t, ok := caseTasks[s.Task]; ok {
+		want = t
+	}
+	cases = evals.FilterTask(cases, want)
 	if s.Dataset.Limit > 0 && len(cases) > s.Dataset.Limit {
 		cases = cases[:s.Dataset.Limit]
 	}
 	if len(cases) == 0 {
-		return nil, assist.E(assist.KindInvalid, op, fmt.Sprintf("suite %s: the dataset has no %s cases", s.Name, s.Task))
+		return nil, assist.E(assist.KindInvalid, op, fmt.Sprintf("suite %s: the dataset has no %s cases", s.Name, want))
 	}
 	s.DatasetHash = HashCases(cases)
 	return cases, nil
