@@ -94,6 +94,10 @@ var doseBandCases = []doseBandCase{
 	{"REN-LEV-03", "N03AX14", 50, "1000 mg x 2", nil, false},
 	{"REN-LEV-03", "N03AX14", 79, "1500 mg x 2", nil, true},
 	{"REN-LEV-03", "N03AX14", 80, "1500 mg x 2", nil, false},
+	// Digoxin: eGFR < 30 at most 0.125 mg/day (STOPP v3 E).
+	{"REN-DIG-01", "C01AA05", 29, "125 mikrog x 1", nil, false},
+	{"REN-DIG-01", "C01AA05", 29, "0,25 mg x 1", nil, true},
+	{"REN-DIG-01", "C01AA05", 30, "0,25 mg x 1", nil, false},
 	// Aspirin after a peptic ulcer (Beers 2023 Table 3): above 325 mg/day.
 	{"DD-PU-02", "N02BA01", 90, "325 mg x 1", []string{"K25.7"}, false},
 	{"DD-PU-02", "N02BA01", 90, "500 mg x 1", []string{"K25.7"}, true},
