@@ -39,6 +39,11 @@ var _ Recorder = (*record.Recorder)(nil)
 type Recognizer struct {
 	speech.Transcriber
 	Engine string
+	// Streaming, when set, recognises each utterance while it is spoken:
+	// partial captions come from its hypothesis and the final text is
+	// ready shortly after the end of speech. When it has no free decoder
+	// at the start of an utterance, that utterance is transcribed whole.
+	Streaming speech.StreamingTranscriber
 }
 
 // Voice is a synthesizer and its engine name.
@@ -80,8 +85,12 @@ type Config struct {
 	// UtteranceQueue is how many finished utterances may wait for the
 	// recogniser; 16.
 	UtteranceQueue int
-	// PartialEvery is how much new speech makes a new partial caption; 1s.
+	// PartialEvery is how much new speech makes a new partial caption; 1s
+	// (0.5s with a streaming recogniser, whose partials cost nothing).
 	PartialEvery time.Duration
+	// StreamStartWait is how long an utterance waits for a streaming
+	// decoder before it is transcribed whole instead; 50ms.
+	StreamStartWait time.Duration
 	// MaxTranslationTokens bounds one translation; 256.
 	MaxTranslationTokens int
 	VAD                  speech.VADConfig
@@ -101,6 +110,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxDuration, 2*time.Hour)
 	def(&c.SlowClient, 15*time.Second)
 	def(&c.PartialEvery, time.Second)
+	def(&c.StreamStartWait, 50*time.Millisecond)
 	defInt(&c.MaxSessions, 16)
 	defInt(&c.MaxSessionsPerCaller, 2)
 	defInt(&c.MaxFrameBytes, 64*1024)

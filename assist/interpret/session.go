@@ -41,6 +41,13 @@ type channel struct {
 	gen     int   // utterance number: a partial of an older one is dropped
 	partAt  int   // samples of the utterance at the last partial request
 	samples int64 // samples received at the engine rate
+
+	// The utterance being recognised while spoken (streaming engines).
+	smu     sync.Mutex
+	stream  speech.Stream // nil when not streaming this utterance
+	written int           // samples of the utterance written to stream
+	noSlot  bool          // no decoder was free: this utterance goes whole
+	closed  bool          // the session has ended: start no stream
 }
 
 // job is work for the session's pipeline: a finished utterance, or a
@@ -50,6 +57,10 @@ type job struct {
 	utt   speech.Utterance
 	ended time.Time // when the voice-activity detector ended it
 	redo  *segment
+	// stream recognised the utterance while it was spoken, up to written
+	// samples (nil: transcribe it whole).
+	stream  speech.Stream
+	written int
 }
 
 type partialJob struct {
@@ -92,6 +103,7 @@ type Session struct {
 	partials bool
 
 	jobs     chan job
+	enqMu    sync.Mutex // orders enqueue against closeStreams' drain
 	partialQ chan partialJob
 	done     chan struct{} // closed when no more events will be put
 	wg       sync.WaitGroup
@@ -274,7 +286,96 @@ func (s *Session) Audio(channel int, pcm []byte) error {
 	ch.buf = raw
 	samples := ch.rs.Process(nil, raw)
 	ch.samples += int64(len(samples))
-	return s.feed(ch, ch.seg.Write(samples))
+	utts := ch.seg.Write(samples)
+	if ch.recog.Streaming == nil {
+		return s.feed(ch, utts)
+	}
+	return s.feedStreaming(ch, utts)
+}
+
+// feedStreaming hands finished utterances, with their streams, to the
+// pipeline and writes the speech under way to the channel's stream,
+// starting one when an utterance begins.
+func (s *Session) feedStreaming(ch *channel, utts []speech.Utterance) error {
+	now := time.Now()
+	for _, u := range utts {
+		ch.smu.Lock()
+		j := job{ch: ch, utt: u, ended: now, stream: ch.stream, written: ch.written}
+		ch.stream, ch.written, ch.noSlot = nil, 0, false
+		ch.smu.Unlock()
+		if err := s.enqueue(j); err != nil {
+			if j.stream != nil {
+				j.stream.Close()
+			}
+			return err
+		}
+		s.mu.Lock()
+		ch.gen++
+		s.mu.Unlock()
+		ch.partAt = 0
+	}
+	u, ok := ch.seg.Pending()
+	if !ok {
+		return nil
+	}
+	ch.smu.Lock()
+	defer ch.smu.Unlock()
+	if ch.closed || ch.noSlot {
+		return nil
+	}
+	if ch.stream == nil {
+		ctx, cancel := context.WithTimeout(s.ctx, s.svc.cfg.StreamStartWait)
+		st, err := ch.recog.Streaming.Start(ctx, ch.party.Language)
+		cancel()
+		if err != nil {
+			ch.noSlot = true // this utterance is transcribed whole when it ends
+			return nil
+		}
+		ch.stream, ch.written = st, 0
+	}
+	if err := ch.stream.Write(u.Audio.Samples[ch.written:]); err != nil {
+		ch.stream.Close()
+		ch.stream, ch.noSlot = nil, true
+		return nil
+	}
+	ch.written = len(u.Audio.Samples)
+	if s.partials && ch.written-ch.partAt >= int(s.svc.cfg.PartialEvery.Seconds()*speech.EngineSampleRate/2) {
+		ch.partAt = ch.written
+		if text := ch.stream.Partial(); text != "" {
+			c := ch.party.Channel
+			s.out.putPartial(Event{Type: EventPartial, Speaker: ch.party.Speaker, Channel: &c,
+				Language: ch.party.Language, Start: seconds(u.Start), Text: text, Engine: ch.recog.Engine})
+		}
+	}
+	return nil
+}
+
+// closeStreams frees the decoders of utterances that will not finish.
+func (s *Session) closeStreams() {
+	for _, ch := range s.order {
+		ch.smu.Lock()
+		ch.closed = true
+		if ch.stream != nil {
+			ch.stream.Close()
+			ch.stream = nil
+		}
+		ch.smu.Unlock()
+	}
+	s.enqMu.Lock()
+	defer s.enqMu.Unlock()
+	for {
+		select {
+		case j, ok := <-s.jobs:
+			if !ok {
+				return
+			}
+			if j.stream != nil {
+				j.stream.Close()
+			}
+		default:
+			return
+		}
+	}
 }
 
 // feed queues finished utterances and asks for a partial caption of the
@@ -315,6 +416,11 @@ func (s *Session) feed(ch *channel, utts []speech.Utterance) error {
 }
 
 func (s *Session) enqueue(j job) error {
+	s.enqMu.Lock()
+	defer s.enqMu.Unlock()
+	if err := s.ctx.Err(); err != nil {
+		return assist.E(assist.KindCanceled, "interpret.Audio", "the session has ended", err)
+	}
 	select {
 	case s.jobs <- j:
 		return nil
@@ -356,6 +462,15 @@ func (s *Session) Stop() {
 	s.mu.Unlock()
 	if s.ctx.Err() == nil {
 		for _, ch := range s.order {
+			if ch.party.ListenOnly {
+				continue
+			}
+			if ch.recog.Streaming != nil {
+				if s.feedStreaming(ch, ch.seg.Write(ch.rs.Flush(nil))) != nil || s.feedStreaming(ch, ch.seg.Flush()) != nil {
+					break
+				}
+				continue
+			}
 			if s.enqueueAll(ch, ch.seg.Write(ch.rs.Flush(nil))) != nil || s.enqueueAll(ch, ch.seg.Flush()) != nil {
 				break
 			}
@@ -453,6 +568,7 @@ func (s *Session) run() {
 // drain.
 func (s *Session) finish(outcome audit.Outcome) {
 	s.cancel() // stops the partial worker
+	s.closeStreams()
 	s.mu.Lock()
 	n := len(s.segs)
 	err := s.err
@@ -558,7 +674,7 @@ func (s *Session) process(j job) {
 	lang := ch.party.Language
 	t := time.Now()
 	tm := &timing{ended: j.ended, queue: t.Sub(j.ended)}
-	tr, err := ch.recog.Transcribe(s.ctx, j.utt.Audio, lang)
+	tr, err := s.recognize(j)
 	asr := time.Since(t)
 	tm.asr = asr
 	if err != nil {
@@ -604,6 +720,24 @@ func (s *Session) process(j job) {
 		return
 	}
 	s.translateAll(seg, tm)
+}
+
+// recognize finishes a streamed utterance (the rest of its audio, then
+// the end), or transcribes it whole.
+func (s *Session) recognize(j job) (speech.Transcript, error) {
+	if j.stream == nil {
+		return j.ch.recog.Transcribe(s.ctx, j.utt.Audio, j.ch.party.Language)
+	}
+	defer j.stream.Close()
+	if s.ctx.Err() != nil {
+		return speech.Transcript{}, assist.E(assist.KindCanceled, "interpret.recognize", s.ctx.Err())
+	}
+	if j.written < len(j.utt.Audio.Samples) {
+		if err := j.stream.Write(j.utt.Audio.Samples[j.written:]); err != nil {
+			return speech.Transcript{}, err
+		}
+	}
+	return j.stream.End()
 }
 
 // timing follows one segment from the end of speech.

@@ -27,15 +27,20 @@ var testWords = map[string][]string{
 }
 
 type rig struct {
-	svc   *Service
-	log   *it.MemLog
-	model *it.EchoModel
-	recog *it.ToneRecognizer
-	gloss *memGlossary
-	voice *it.BeepVoice
+	svc      *Service
+	streamer *it.ToneStreamer // nil: the recogniser does not stream
+	log      *it.MemLog
+	model    *it.EchoModel
+	recog    *it.ToneRecognizer
+	gloss    *memGlossary
+	voice    *it.BeepVoice
 }
 
-func newRig(t testing.TB, cfg Config) *rig {
+func newRig(t testing.TB, cfg Config) *rig { return newRigStreaming(t, cfg, -1) }
+
+// newRigStreaming makes a rig whose recogniser streams with free decoders
+// (-1: it does not stream).
+func newRigStreaming(t testing.TB, cfg Config, free int) *rig {
 	t.Helper()
 	r := &rig{log: &it.MemLog{}, model: &it.EchoModel{}, recog: &it.ToneRecognizer{Words: testWords}, voice: &it.BeepVoice{},
 		gloss: &memGlossary{entries: []GlossaryEntry{
@@ -51,7 +56,11 @@ func newRig(t testing.TB, cfg Config) *rig {
 			if _, ok := testWords[lang]; !ok {
 				return Recognizer{}, assist.Errorf(assist.KindInvalid, "no speech recogniser serves %s", lang)
 			}
-			return Recognizer{Transcriber: r.recog, Engine: "tone 1"}, nil
+			rc := Recognizer{Transcriber: r.recog, Engine: "tone 1"}
+			if r.streamer != nil {
+				rc.Streaming = r.streamer
+			}
+			return rc, nil
 		},
 		Voice: func(lang string) (Voice, error) {
 			return Voice{Synthesizer: r.voice, Engine: "beep 1"}, nil
@@ -61,6 +70,9 @@ func newRig(t testing.TB, cfg Config) *rig {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if free >= 0 {
+		r.streamer = &it.ToneStreamer{ToneRecognizer: r.recog, Free: free}
 	}
 	r.svc = svc
 	t.Cleanup(svc.Close)
@@ -121,9 +133,21 @@ func byType(evs []Event, typ string) []Event {
 }
 
 func TestSessionPipeline(t *testing.T) {
-	for _, rate := range SampleRates {
-		t.Run(strconv.Itoa(rate), func(t *testing.T) {
-			r := newRig(t, Config{})
+	modes := []struct {
+		name string
+		free int
+	}{{"whole", -1}, {"streaming", 4}, {"no free decoder", 0}}
+	for _, mode := range modes {
+		for _, rate := range SampleRates {
+			t.Run(mode.name+"/"+strconv.Itoa(rate), func(t *testing.T) { testPipeline(t, rate, mode.free) })
+		}
+	}
+}
+
+func testPipeline(t *testing.T, rate, free int) {
+	{
+		{
+			r := newRigStreaming(t, Config{}, free)
 			s, err := r.svc.Open(actorCtx("tok1"), start(rate))
 			if err != nil {
 				t.Fatal(err)
@@ -181,7 +205,12 @@ func TestSessionPipeline(t *testing.T) {
 				t.Errorf("turn %+v", turn)
 			}
 			checkAudit(t, r.log.Events())
-		})
+			if r.streamer != nil {
+				if r.streamer.OpenStreams() != 0 || (free > 0) != (r.streamer.Starts >= 3) {
+					t.Errorf("streams: %d open, %d started", r.streamer.OpenStreams(), r.streamer.Starts)
+				}
+			}
+		}
 	}
 }
 
@@ -415,7 +444,13 @@ func TestSlowReaderEndsSession(t *testing.T) {
 }
 
 func TestAbortMidUtterance(t *testing.T) {
-	r := newRig(t, Config{})
+	for _, free := range []int{-1, 2} {
+		t.Run(strconv.Itoa(free), func(t *testing.T) { testAbort(t, free) })
+	}
+}
+
+func testAbort(t *testing.T, free int) {
+	r := newRigStreaming(t, Config{}, free)
 	r.model.Delay = time.Hour // a translation under way when the client goes
 	s, err := r.svc.Open(actorCtx("a"), start(48000))
 	if err != nil {
@@ -446,6 +481,9 @@ func TestAbortMidUtterance(t *testing.T) {
 	}
 	if r.svc.Active() != 0 {
 		t.Fatal("the session still counts")
+	}
+	if r.streamer != nil && r.streamer.OpenStreams() != 0 {
+		t.Fatalf("%d streams left open", r.streamer.OpenStreams())
 	}
 }
 
@@ -575,7 +613,13 @@ func TestServiceClose(t *testing.T) {
 }
 
 func TestPartials(t *testing.T) {
-	r := newRig(t, Config{PartialEvery: 200 * time.Millisecond})
+	for _, free := range []int{-1, 2} {
+		t.Run(strconv.Itoa(free), func(t *testing.T) { testPartials(t, free) })
+	}
+}
+
+func testPartials(t *testing.T, free int) {
+	r := newRigStreaming(t, Config{PartialEvery: 200 * time.Millisecond}, free)
 	s, err := r.svc.Open(actorCtx("a"), start(16000))
 	if err != nil {
 		t.Fatal(err)

@@ -9,12 +9,25 @@ import (
 	"github.com/soteai/gateway/assist/record"
 	"github.com/soteai/gateway/cmd/internal/config"
 	"github.com/soteai/gateway/retrieval"
+	"github.com/soteai/gateway/speech"
+	"github.com/soteai/gateway/speech/openaistt"
+	"github.com/soteai/gateway/speech/pocketsphinx"
 )
 
 // voiceChecker is what espeak.Engine offers to refuse, at session start, a
 // language it has no voice for.
 type voiceChecker interface {
 	Voice(lang string) (string, error)
+}
+
+// upstreamServes reports whether a transcription host serves lang now.
+func upstreamServes(se *speechEngines, lang string) bool {
+	for _, m := range se.pool.Models() {
+		if m.Name == openaistt.PoolModel(lang) {
+			return true
+		}
+	}
+	return false
 }
 
 // newInterpreter wires interpretation sessions on the speech engines
@@ -33,7 +46,14 @@ func newInterpreter(ctx context.Context, cfg *config.Config, se *speechEngines, 
 			if err := stt.Supports(lang); err != nil {
 				return interpret.Recognizer{}, err
 			}
-			return interpret.Recognizer{Transcriber: stt, Engine: "transcription hosts, else the CPU recogniser"}, nil
+			if !upstreamServes(se, lang) && stt.FallbackServes != nil && stt.FallbackServes(lang) == nil {
+				// No host serves the language: the in-process engine does,
+				// streaming each utterance while it is spoken when it can.
+				r := interpret.Recognizer{Transcriber: stt.Fallback, Engine: pocketsphinx.Version}
+				r.Streaming, _ = stt.Fallback.(speech.StreamingTranscriber)
+				return r, nil
+			}
+			return interpret.Recognizer{Transcriber: stt, Engine: "transcription hosts, else " + pocketsphinx.Version}, nil
 		},
 		Voice: func(lang string) (interpret.Voice, error) {
 			engine := "speech synthesis"

@@ -190,3 +190,66 @@ func Frames(a speech.Audio) [][]byte {
 	}
 	return out
 }
+
+// ToneStreamer recognises tone bursts while they are "spoken": a stream
+// collects the samples and recognises them on Partial and End. Free is
+// how many streams may be open at once (its decoders); Open counts them.
+type ToneStreamer struct {
+	*ToneRecognizer
+	mu     sync.Mutex
+	Free   int
+	Open   int
+	Starts int
+}
+
+// Start opens a stream, or fails as busy when no decoder is free.
+func (s *ToneStreamer) Start(ctx context.Context, lang string) (speech.Stream, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Open >= s.Free {
+		return nil, assist.E(assist.KindBusy, "tone.Start", "no free decoder")
+	}
+	s.Open++
+	s.Starts++
+	return &toneStream{s: s, lang: lang}, nil
+}
+
+// OpenStreams is the number of streams not yet ended or closed.
+func (s *ToneStreamer) OpenStreams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Open
+}
+
+type toneStream struct {
+	s      *ToneStreamer
+	lang   string
+	a      speech.Audio
+	closed bool
+}
+
+func (t *toneStream) Write(samples []float32) error {
+	t.a.SampleRate = speech.EngineSampleRate
+	t.a.Samples = append(t.a.Samples, samples...)
+	return nil
+}
+
+func (t *toneStream) Partial() string {
+	tr, _ := t.s.Transcribe(context.Background(), t.a, t.lang)
+	return tr.Text
+}
+
+func (t *toneStream) End() (speech.Transcript, error) {
+	defer t.Close()
+	return t.s.Transcribe(context.Background(), t.a, t.lang)
+}
+
+func (t *toneStream) Close() {
+	if t.closed {
+		return
+	}
+	t.closed = true
+	t.s.mu.Lock()
+	t.s.Open--
+	t.s.mu.Unlock()
+}
