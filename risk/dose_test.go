@@ -57,6 +57,11 @@ func TestResolveDose(t *testing.T) {
 		{"sv var 8:e timme", DrugInput{Name: "x", DoseText: "1 g var 8:e timme"}, "", want{3000, 3000, "mg", &no, "", "text"}},
 		{"sv morgon och kväll", DrugInput{Name: "Lyrica 75 mg", DoseText: "1 kapsel morgon och kväll"}, "", want{150, 150, "mg", &no, "", "text"}},
 		// English
+		{"en q.d.", DrugInput{Name: "x", DoseText: "10 mg q.d."}, "", want{10, 10, "mg", &no, "", "text"}},
+		{"en t.d.s.", DrugInput{Name: "x", DoseText: "500 mg t.d.s."}, "", want{1500, 1500, "mg", &no, "", "text"}},
+		{"en hs", DrugInput{Name: "x", DoseText: "7.5 mg hs"}, "", want{7.5, 7.5, "mg", &no, "", "text"}},
+		{"count times strength is not a frequency", DrugInput{Name: "x", DoseText: "2 x 500 mg"}, "", want{0, 0, "", &no, "no frequency", "text"}},
+		{"sv morgon middag kväll", DrugInput{Name: "Metformin 500 mg", DoseText: "1 tablett morgon, middag och kväll"}, "", want{1500, 1500, "mg", &no, "", "text"}},
 		{"en two tablets at bedtime", DrugInput{Name: "Panadol 500 mg", DoseText: "two tablets at bedtime"}, "", want{1000, 1000, "mg", &no, "", "text"}},
 		{"en every other day", DrugInput{Name: "x", DoseText: "10 mg every other day"}, "", want{5, 5, "mg", &no, "", "text"}},
 		{"en twice daily", DrugInput{Name: "x", DoseText: "500 mg twice daily"}, "", want{1000, 1000, "mg", &no, "", "text"}},

@@ -184,7 +184,7 @@ var (
 	}
 	// Latin and English abbreviations of daily frequencies.
 	freqAbbrev = map[string]float64{
-		"od": 1, "qd": 1, "bid": 2, "bd": 2, "tid": 3, "tds": 3, "qid": 4, "qds": 4, "nocte": 1, "mane": 1,
+		"od": 1, "qd": 1, "bid": 2, "bd": 2, "tid": 3, "tds": 3, "qid": 4, "qds": 4, "nocte": 1, "mane": 1, "hs": 1,
 	}
 	// time-of-day words: each names one administration slot.
 	timeOfDay = map[string]int{
@@ -199,6 +199,16 @@ var (
 	}
 	rangeWords = map[string]bool{"tai": true, "eller": true, "or": true, "to": true}
 )
+
+// dottedAbbrev are frequency abbreviations written with dots ("b.i.d.").
+var dottedAbbrev = []struct {
+	words []string
+	n     float64
+}{
+	{[]string{"b", "i", "d"}, 2}, {[]string{"t", "i", "d"}, 3}, {[]string{"q", "i", "d"}, 4},
+	{[]string{"t", "d", "s"}, 3}, {[]string{"q", "d", "s"}, 4}, {[]string{"o", "d"}, 1},
+	{[]string{"q", "d"}, 1}, {[]string{"b", "d"}, 2},
+}
 
 // prnPhrases mark as-needed use (folded words in sequence).
 var prnPhrases = [][]string{
@@ -279,8 +289,8 @@ func parseDoseText(text string) textDose {
 				continue
 			}
 		}
-		// "1 x 3": a unitless count of tablets before an "x".
-		if len(clauses) == 0 && isSym(toks, j, 'x') {
+		// "1 x 3": a unitless count of tablets before an "x" (not "2 x 500 mg").
+		if len(clauses) == 0 && isSym(toks, j, 'x') && !massAt(toks, j+1) {
 			clauses = append(clauses, amountClause{at: i, end: j, lo: lo, hi: hi, unit: unitInfo{kind: unitForm}})
 			break
 		}
@@ -334,6 +344,9 @@ func parseDoseText(text string) textDose {
 	}
 	if f, fh, ok := frequency(toks, c.end); ok {
 		d.freq, d.freqHi = f, fh
+		if fh > 24 {
+			d.freq, d.freqHi, d.problem = 0, 0, "implausible number of doses per day"
+		}
 		return d
 	}
 	if f, fh, ok := frequency(toks[:c.at], 0); ok {
@@ -348,6 +361,15 @@ func parseDoseText(text string) textDose {
 		d.problem = "no frequency found"
 	}
 	return d
+}
+
+// massAt reports a number followed by a mass unit at i.
+func massAt(toks []token, i int) bool {
+	if i+1 >= len(toks) || toks[i].kind != tokNum || toks[i+1].kind != tokWord {
+		return false
+	}
+	u, ok := doseUnits[toks[i+1].word]
+	return ok && u.kind == unitMass
 }
 
 // hasPRN reports an as-needed marker anywhere in the tokens.
@@ -546,10 +568,9 @@ func frequency(toks []token, from int) (f, fhi float64, ok bool) {
 			if v, ok := freqAbbrev[t.word]; ok {
 				return v, v, true
 			}
-			for _, p := range [][]string{{"b", "i", "d"}, {"t", "i", "d"}, {"q", "i", "d"}, {"o", "d"}} {
-				if wordsAt(toks, i, p...) {
-					v := map[string]float64{"b": 2, "t": 3, "q": 4, "o": 1}[p[0]]
-					return v, v, true
+			for _, p := range dottedAbbrev {
+				if wordsAt(toks, i, p.words...) {
+					return p.n, p.n, true
 				}
 			}
 			// "every 8 hours", "q8h", "joka 8. tunti", "var 8:e timme"
