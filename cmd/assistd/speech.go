@@ -16,6 +16,7 @@ import (
 	"github.com/soteai/gateway/speech/espeak"
 	"github.com/soteai/gateway/speech/openaistt"
 	"github.com/soteai/gateway/speech/pocketsphinx"
+	"github.com/soteai/gateway/speech/sox"
 )
 
 // speechEngines are the recognition and synthesis engines, wired from the
@@ -83,6 +84,7 @@ func (se *speechEngines) deps(cfg *config.Config) *httpapi.SpeechDeps {
 		MaxAudio:       cfg.Speech.MaxAudio,
 		MaxUploadBytes: cfg.Speech.MaxUploadBytes,
 		MaxChars:       cfg.Speech.MaxSpeechChars,
+		Converter:      sox.Converter{Timeout: cfg.Speech.Espeak.Timeout},
 	}
 }
 

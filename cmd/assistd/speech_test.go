@@ -25,6 +25,7 @@ import (
 	"github.com/soteai/gateway/evals"
 	"github.com/soteai/gateway/speech"
 	"github.com/soteai/gateway/speech/pocketsphinx"
+	"github.com/soteai/gateway/speech/sox"
 	"github.com/soteai/gateway/speech/speechtest"
 )
 
@@ -41,6 +42,7 @@ func requireSpeechEngines(t *testing.T) {
 	t.Helper()
 	speechtest.Require(t, "flite")
 	speechtest.Require(t, "espeak-ng")
+	speechtest.Require(t, "sox")
 	if _, err := pocketsphinx.New(pocketsphinx.Config{}); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("PocketSphinx: %v", err)
@@ -165,6 +167,33 @@ func TestOpenAISDKAudio(t *testing.T) {
 		t.Logf("speech %s: %s by %s", tc.voice, a.Duration(), resp.Header.Get("X-Sote-Speech-Engine"))
 	}
 
+	// FLAC in (transcription) and out (speech), through sox.
+	conv := sox.Converter{}
+	flacIn, err := conv.FromWAV(ctx, speechtest.FliteWAV(t, speechtest.Sentences[1]), "flac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ftr, err := cl.Audio.Transcriptions.New(ctx, openai.AudioTranscriptionNewParams{
+		File: openai.File(bytes.NewReader(flacIn), "speech.flac", "audio/flac"), Model: openai.AudioModelWhisper1, Language: openai.String("en"),
+	})
+	if err != nil || normWords(ftr.Text) != normWords(speechtest.Sentences[1]) {
+		t.Fatalf("FLAC upload: %v %q", err, ftr.Text)
+	}
+	fresp, err := cl.Audio.Speech.New(ctx, openai.AudioSpeechNewParams{Model: openai.SpeechModelTTS1, Input: "Hyvää huomenta.", Voice: "fi",
+		ResponseFormat: openai.AudioSpeechNewParamsResponseFormatFLAC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, _ := io.ReadAll(fresp.Body)
+	fresp.Body.Close()
+	fwav, err := conv.ToWAV(ctx, fb, "flac", time.Minute)
+	if err != nil || fresp.Header.Get("Content-Type") != "audio/flac" {
+		t.Fatalf("FLAC speech: %v (%s)", err, fresp.Header.Get("Content-Type"))
+	}
+	if a, err := speech.DecodeWAV(bytes.NewReader(fwav), speech.Limits{}); err != nil || a.Duration() < 500*time.Millisecond || speech.Level(a.Samples) < -35 {
+		t.Fatalf("FLAC speech: %v %s", err, a.Duration())
+	}
+
 	// speed: twice as fast is about half as long.
 	var lens [2]time.Duration
 	for i, sp := range []float64{1, 2} {
@@ -188,8 +217,8 @@ func TestOpenAISDKAudio(t *testing.T) {
 	}
 
 	recs := auditEntries(t, g, "speech.transcribe")
-	if len(recs) != 4 {
-		t.Fatalf("%d transcription records, want 4", len(recs))
+	if len(recs) != 5 {
+		t.Fatalf("%d transcription records, want 5", len(recs))
 	}
 	for _, r := range recs {
 		attrs, _ := r["attrs"].(map[string]any)
@@ -215,7 +244,7 @@ func TestOpenAISDKAudio(t *testing.T) {
 		}
 	}
 	syn := auditEntries(t, g, "speech.synthesize")
-	if len(syn) != 5 || syn[0]["output_sha256"] == nil || syn[0]["host"] == "" {
+	if len(syn) != 6 || syn[0]["output_sha256"] == nil || syn[0]["host"] == "" {
 		t.Fatalf("synthesis records: %v", syn)
 	}
 }
@@ -265,6 +294,8 @@ func TestAudioBadInput(t *testing.T) {
 		{"malformed language", "/v1/audio/transcriptions", "", "", "", 400, "language code"},
 		{"audio too long", "/v1/audio/transcriptions", "", "", "", 413, "longer than the limit"},
 		{"upload too large", "/v1/audio/transcriptions", "", "", "", 413, "larger than the limit"},
+		{"mp3 upload", "/v1/audio/transcriptions", "", "", "", 400, "FLAC or Ogg"},
+		{"broken flac", "/v1/audio/transcriptions", "", "", "", 400, "could not be decoded"},
 		{"not multipart", "/v1/audio/transcriptions", `{"file":"x"}`, "application/json", "", 400, "multipart/form-data"},
 		{"no file", "/v1/audio/transcriptions", "", "", "", 400, `"file"`},
 		{"bad response format", "/v1/audio/transcriptions", "", "", "", 400, "response_format"},
@@ -293,6 +324,10 @@ func TestAudioBadInput(t *testing.T) {
 					body, ctype = multipartWAV(t, tone(8000, 5*time.Second), "model", "whisper-1")
 				case "upload too large":
 					body, ctype = multipartWAV(t, tone(48000, 5*time.Second), "model", "whisper-1")
+				case "mp3 upload":
+					body, ctype = multipartWAV(t, []byte("ID3\x03\x00\x00\x00\x00\x00\x00 not really mp3"), "model", "whisper-1")
+				case "broken flac":
+					body, ctype = multipartWAV(t, []byte("fLaC\x00\x00\x00\x22 broken"), "model", "whisper-1")
 				case "no file":
 					var b bytes.Buffer
 					mw := multipart.NewWriter(&b)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/speech"
+	"github.com/soteai/gateway/speech/sox"
 )
 
 // SpeechDeps serve POST /v1/audio/transcriptions and /v1/audio/speech.
@@ -32,6 +34,15 @@ type SpeechDeps struct {
 	MaxUploadBytes int64
 	// MaxChars is the longest text synthesized at once.
 	MaxChars int
+	// Converter decodes FLAC and Ogg uploads and encodes FLAC speech
+	// (sox); nil accepts and answers WAV only.
+	Converter AudioConverter
+}
+
+// AudioConverter converts between WAV and compressed formats.
+type AudioConverter interface {
+	ToWAV(ctx context.Context, data []byte, format string, maxDuration time.Duration) ([]byte, error)
+	FromWAV(ctx context.Context, wav []byte, format string) ([]byte, error)
 }
 
 // EngineHeader names the engine that transcribed or spoke.
@@ -118,11 +129,8 @@ func transcribe(d Deps) echo.HandlerFunc {
 		for k, v := range attrs {
 			rec.Attrs[k] = v
 		}
-		a, err := speech.DecodeWAV(bytes.NewReader(f.audio), speech.Limits{MaxDuration: sd.MaxAudio})
+		a, err := decodeUpload(c.Request().Context(), sd, f.audio)
 		if err != nil {
-			if assist.KindOf(err) == assist.KindInvalid {
-				err = assist.Errorf(assist.KindInvalid, "%s (send PCM or 32-bit float WAV, 8–48 kHz)", assist.MessageOf(err))
-			}
 			return refuseTask(c, d.Rec, rec, start, err)
 		}
 		rec.Attrs["sample_rate"] = strconv.Itoa(a.SampleRate)
@@ -143,6 +151,30 @@ func transcribe(d Deps) echo.HandlerFunc {
 		c.Response().Header().Set(EngineHeader, tr.Engine)
 		return c.Blob(http.StatusOK, ctype, out)
 	}
+}
+
+// decodeUpload decodes an uploaded WAV, or a FLAC or Ogg Vorbis file
+// through the converter.
+func decodeUpload(ctx context.Context, sd *SpeechDeps, data []byte) (speech.Audio, error) {
+	format := sox.Sniff(data)
+	switch {
+	case format == "flac" || format == "ogg":
+		if sd.Converter == nil {
+			return speech.Audio{}, assist.Errorf(assist.KindInvalid, "only WAV audio is accepted here")
+		}
+		wav, err := sd.Converter.ToWAV(ctx, data, format, sd.MaxAudio)
+		if err != nil {
+			return speech.Audio{}, err
+		}
+		data = wav
+	case format == "" && len(data) >= 4 && string(data[:4]) != "RIFF":
+		return speech.Audio{}, assist.Errorf(assist.KindInvalid, "the audio format is not supported; send WAV (PCM or 32-bit float, 8–48 kHz), FLAC or Ogg Vorbis")
+	}
+	a, err := speech.DecodeWAV(bytes.NewReader(data), speech.Limits{MaxDuration: sd.MaxAudio})
+	if err != nil && assist.KindOf(err) == assist.KindInvalid {
+		err = assist.Errorf(assist.KindInvalid, "%s (send PCM or 32-bit float WAV, 8–48 kHz)", assist.MessageOf(err))
+	}
+	return a, err
 }
 
 // verboseSegment is a segment of OpenAI's verbose_json.
@@ -254,8 +286,8 @@ func synthesize(d Deps, limit int64) echo.HandlerFunc {
 			err = assist.Errorf(assist.KindInvalid, "the field \"voice\" is required: a language code such as fi or sv, or an OpenAI voice name")
 		case !languageTag.MatchString(lang):
 			err = assist.Errorf(assist.KindInvalid, "voice %q is neither a language code (fi, sv, en, …) nor an OpenAI voice name", lang)
-		case format != "wav" && format != "pcm":
-			err = assist.Errorf(assist.KindInvalid, "response_format %q is not available; use wav (or pcm: raw 16-bit 24 kHz mono)", format)
+		case format != "wav" && format != "pcm" && !(format == "flac" && sd.Converter != nil):
+			err = assist.Errorf(assist.KindInvalid, "response_format %q is not available; use wav, flac or pcm (raw 16-bit 24 kHz mono)", format)
 		case req.Speed != nil && (*req.Speed < 0.25 || *req.Speed > 4):
 			err = assist.Errorf(assist.KindInvalid, "speed must be between 0.25 and 4")
 		}
@@ -275,6 +307,12 @@ func synthesize(d Deps, limit int64) echo.HandlerFunc {
 			return refuseTask(c, d.Rec, rec, start, err)
 		}
 		out, ctype := sp.WAV, "audio/wav"
+		if format == "flac" {
+			if out, err = sd.Converter.FromWAV(c.Request().Context(), sp.WAV, "flac"); err != nil {
+				return refuseTask(c, d.Rec, rec, start, err)
+			}
+			ctype = "audio/flac"
+		}
 		if format == "pcm" {
 			// OpenAI's pcm: raw signed 16-bit little-endian, 24 kHz mono.
 			a, err := speech.DecodeWAV(bytes.NewReader(sp.WAV), speech.Limits{MaxDuration: time.Hour})
