@@ -413,6 +413,17 @@ func TestSummaryBackground(t *testing.T) {
 	if d.Kind != "background" || d.AuditSeq == 0 || d.ID == 0 {
 		t.Errorf("draft %+v", d)
 	}
+	// The grounding checker ran over the facts: each rests on what it cites.
+	for _, sec := range d.Facts {
+		for _, s := range sec.Sentences {
+			if !s.Supported {
+				t.Errorf("fact %s %q is not supported: %+v", s.ID, s.Text, s.Flags)
+			}
+		}
+	}
+	if len(d.Skipped) != 1 || d.Skipped[0].Ref != "Procedure/x1" {
+		t.Errorf("skipped %+v", d.Skipped)
+	}
 }
 
 const backgroundBundle = `{"resourceType":"Bundle","type":"collection","entry":[
