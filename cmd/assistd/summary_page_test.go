@@ -33,6 +33,7 @@ func pageDraft(t *testing.T, g *gateway) int64 {
 	for _, s := range tm.Sections {
 		d.Sections = append(d.Sections, summary.DraftSection{Key: s.Key, Title: s.Title.In("fi"), Code: s.Code, Sentences: []summary.Sentence{}})
 	}
+	d.Flags = []summary.Flag{{Type: summary.FlagIncomplete, Message: "the model's answer ended early"}}
 	d.Sections[0].Sentences = []summary.Sentence{{ID: "s1", Text: "Päänsärkyä kolme päivää oikealla.", Cites: []string{"t2"}}}
 	d.Sections[2].Sentences = []summary.Sentence{{ID: "s2", Text: "Ei rintakipua.", Cites: []string{"t3", "t4"}}}
 	d.Sections[5].Sentences = []summary.Sentence{{ID: "s3", Text: "Ibuprofeeni 800 mg kolmesti päivässä.", Cites: []string{"t5"}}}
@@ -91,6 +92,10 @@ func TestPagesSummaryReview(t *testing.T) {
 	}
 	if browsertest.Eval[bool](b, `document.querySelector('.sentence[data-id="s1"]').classList.contains("flagged")`) {
 		t.Error("a faithful sentence is marked")
+	}
+	// A draft-level flag (the model's answer broke off) is shown too.
+	if got := b.Text(`#draft-flags li[data-flag="incomplete"]`); !strings.Contains(got, "katkesi") {
+		t.Errorf("draft flag %q", got)
 	}
 	// Focusing (or hovering) a sentence highlights the turns it cites.
 	b.Click(`.sentence[data-id="s2"]`)

@@ -46,6 +46,9 @@ const FLAGS = {
   unknown_citation: { fi: "tuntematon viittaus poistettu", sv: "okänd hänvisning borttagen", en: "an unknown citation was dropped" },
   no_citation: { fi: "ei lähdeviittausta", sv: "ingen källhänvisning", en: "cites no source" },
   not_checked: { fi: "ei tarkistettu", sv: "inte kontrollerad", en: "not checked" },
+  unknown_section: { fi: "malli kirjoitti otsikon, jota pohjassa ei ole; jätetty pois", sv: "modellen skrev en rubrik som mallen saknar; utelämnad", en: "the model wrote a heading the template does not have; left out" },
+  unparsable: { fi: "mallin vastaus ei ollut pyydettyä muotoa", sv: "modellens svar hade inte det begärda formatet", en: "the model's answer was not in the format asked for" },
+  incomplete: { fi: "mallin vastaus katkesi; osa otsikoista voi puuttua", sv: "modellens svar bröts av; rubriker kan saknas", en: "the model's answer broke off; headings may be missing" },
 };
 
 const state = { id: 0, draft: null, original: new Map() };
@@ -82,6 +85,9 @@ function render(st) {
   $("meta").textContent = ` ${draft.title} · ${t(S, "template")} ${draft.template} ${draft.template_version} · ${t(S, "model")} ${draft.model.name}`;
   $("transcript").replaceChildren(...sources.map(s =>
     el("li", { dataset: { id: s.id } }, el("span", { class: "id" }, s.id), el("span", { class: "who" }, s.speaker + ":"), s.text)));
+  const df = $("draft-flags");
+  df.replaceChildren(...(draft.flags || []).map(f => el("li", { dataset: { flag: f.type } }, "⚠ " + flagText({ type: f.type, evidence: f.evidence }))));
+  df.classList.toggle("hidden", !(draft.flags || []).length);
   const groups = [...(draft.facts || []), ...draft.sections];
   $("draft").replaceChildren(...groups.filter(sec => sec.sentences.length).map(sec => el("div", { class: "section" },
     el("h3", {}, sec.title),
