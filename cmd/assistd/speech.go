@@ -85,6 +85,7 @@ func (se *speechEngines) deps(cfg *config.Config) *httpapi.SpeechDeps {
 		MaxUploadBytes: cfg.Speech.MaxUploadBytes,
 		MaxChars:       cfg.Speech.MaxSpeechChars,
 		Converter:      sox.Converter{Timeout: cfg.Speech.Espeak.Timeout},
+		Hosts:          se.pool.Stats,
 	}
 }
 

@@ -442,6 +442,25 @@ func TestGatewayAsTranscriptionUpstream(t *testing.T) {
 		t.Fatalf("fallback: %d %s (engine %q)", resp.StatusCode, out, resp.Header.Get("X-Sote-Speech-Engine"))
 	}
 
+	// The admin sees the transcription hosts and their health.
+	var hs struct {
+		Transcription []struct {
+			Name   string   `json:"name"`
+			Up     bool     `json:"up"`
+			Labels []string `json:"labels"`
+		} `json:"transcription_hosts"`
+	}
+	if err := json.Unmarshal([]byte(readAll(t, b.do(t, assist.RoleAdmin, "GET", "/v1/admin/hosts", ""))), &hs); err != nil {
+		t.Fatal(err)
+	}
+	up := map[string]bool{}
+	for _, h := range hs.Transcription {
+		up[h.Name] = h.Up
+	}
+	if len(hs.Transcription) != 3 || up["dead"] || !up["gw-a"] || !up["gw-d"] {
+		t.Fatalf("transcription hosts: %+v", hs.Transcription)
+	}
+
 	// B has no engine for Finnish: a clear refusal, not garbage.
 	body, ctype = multipartWAV(t, speechtest.FliteWAV(t, "hello"), "model", "whisper-1", "language", "fi")
 	resp = b.do(t, assist.RoleInterpreter, "POST", "/v1/audio/transcriptions", body, "Content-Type", ctype)

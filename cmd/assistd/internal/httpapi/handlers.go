@@ -78,6 +78,10 @@ func adminHosts(d Deps) echo.HandlerFunc {
 			q[assist.Priority(i).String()] = n
 		}
 		out := map[string]any{"hosts": s.Hosts, "queue_depth": q}
+		if d.Speech != nil && d.Speech.Hosts != nil {
+			// Speech recognition hosts: a pool of their own.
+			out["transcription_hosts"] = d.Speech.Hosts().Hosts
+		}
 		if d.Releases != nil && d.Releases.Mismatches != nil {
 			// Hosts serving another digest under an approved release's
 			// name: they are not used for that task.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
+	"github.com/soteai/gateway/models"
 	"github.com/soteai/gateway/speech"
 	"github.com/soteai/gateway/speech/sox"
 )
@@ -34,6 +35,9 @@ type SpeechDeps struct {
 	MaxUploadBytes int64
 	// MaxChars is the longest text synthesized at once.
 	MaxChars int
+	// Hosts reports the transcription hosts' pool, for GET
+	// /v1/admin/hosts; nil leaves them out.
+	Hosts func() models.Stats
 	// Converter decodes FLAC and Ogg uploads and encodes FLAC speech
 	// (sox); nil accepts and answers WAV only.
 	Converter AudioConverter
