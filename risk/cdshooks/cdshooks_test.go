@@ -421,3 +421,30 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// BenchmarkEvaluate measures one order-sign call in process: request
+// parsing, patient checks, FHIR resources, assessment and cards.
+func BenchmarkEvaluate(b *testing.B) {
+	kb, err := risk.DefaultKB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := os.ReadFile("testdata/order_sign_request.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := ParseRequest(body, ServiceID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, _, err := Evaluate(kb, req, now, CardOptions{Lang: "fi"})
+		if err != nil || len(resp.Cards) == 0 {
+			b.Fatal(err)
+		}
+		if _, err := json.Marshal(resp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
