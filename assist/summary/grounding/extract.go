@@ -986,7 +986,7 @@ func (c *Checker) frequencies(d *doc, a *analysis) {
 			add(cnt, i, end)
 		case w == "q" && i+2 < n && d.toks[i+1].kind == tNum && (d.word(i+2) == "h" || d.word(i+2) == "hrs" || d.word(i+2) == "hours") && d.toks[i+1].num > 0:
 			add(24/d.toks[i+1].num, i, i+2)
-		case (w == "every" || w == "var" || w == "joka") && i+2 < n:
+		case (w == "every" || w == "each" || w == "var" || w == "varje" || w == "joka") && i+1 < n:
 			// every 8 hours, var 8:e timme, every day
 			j := i + 1
 			v := 1.0
@@ -1002,12 +1002,21 @@ func (c *Checker) frequencies(d *doc, a *analysis) {
 			} else if o, ok := ordinal(d.word(j)); ok {
 				v = float64(o)
 				j++
+			} else if d.word(j) == "other" {
+				v = 2
+				j++
 			}
 			u, ok := c.units[d.word(j)]
 			if ok && u.dim == "time" && v > 0 {
 				add(24/(v*u.factor), i, j)
 			} else if p := perPeriod(d.word(i + 1)); p > 0 && d.word(i+1) != "d" {
 				add(p, i, i+1)
+			}
+		case w == "varannan" && (d.word(i+1) == "dag" || d.word(i+1) == "vecka"):
+			if d.word(i+1) == "dag" {
+				add(0.5, i, i+1)
+			} else {
+				add(1.0/14, i, i+1)
 			}
 		case t.kind == tNum && i+1 < n && d.word(i+1) == "tunnin" && (d.word(i+2) == "valein" || d.word(i+2) == "valin"):
 			if t.num > 0 {
@@ -1123,6 +1132,18 @@ func (c *Checker) numberAt(d *doc, i int) (float64, int, bool) {
 		return 0, i, false
 	}
 	switch w {
+	case "couple", "pari", "paria":
+		if w == "couple" && d.word(i+1) != "of" {
+			break
+		}
+		if w == "couple" {
+			return 2, i + 1, true
+		}
+		return 2, i, true
+	case "par":
+		if d.word(i-1) == "ett" {
+			return 2, i, true
+		}
 	case "once", "kerran":
 		return 1, i, true
 	case "twice", "kahdesti", "kahesti":
@@ -1326,6 +1347,15 @@ func (c *Checker) quantities(d *doc, a *analysis) {
 				continue
 			}
 		}
+		if t.kind == tWord && d.lang == "fi" && fiOneTime[t.s] && (i == 0 || d.toks[i-1].kind != tNum && !isNumberish(c, d, i-1)) {
+			if nx := d.word(i + 1); nx == "ajan" || nx == "ajaksi" || nx == "paasta" || nx == "kuluttua" || nx == "sitten" || nx == "ajalta" {
+				u := c.units[t.s]
+				a.qtys = append(a.qtys, quantity{dim: u.dim, val: u.factor, raw: 1, tok: i, text: d.text(i, i+1)})
+				d.used[i], d.used[i+1] = true, true
+				i++
+				continue
+			}
+		}
 		if t.kind != tNum && t.kind != tWord {
 			continue
 		}
@@ -1396,6 +1426,16 @@ func (c *Checker) quantities(d *doc, a *analysis) {
 	}
 }
 
+// fiOneTime are Finnish singular time words that mean "one" without a
+// number ("viikon ajan", "kuukauden päästä", "vuoden sitten").
+var fiOneTime = map[string]bool{"viikon": true, "viikoksi": true, "kuukauden": true, "kuukaudeksi": true, "vuoden": true, "vuodeksi": true,
+	"vuorokauden": true, "paivan": true, "tunnin": true}
+
+func isNumberish(c *Checker, d *doc, k int) bool {
+	_, ok := c.numParser(d.lang).isNumberWord(d.word(k))
+	return ok
+}
+
 // --- medications --------------------------------------------------------
 
 func (c *Checker) medications(d *doc, a *analysis) {
@@ -1461,11 +1501,11 @@ func sideWord(w, lang string) (byte, bool) {
 	switch {
 	case w == "left" || w == "lt" || w == "left-sided":
 		return 'L', false
-	case w == "l" || w == "vas" || w == "sin" || w == "sin." || w == "va" || w == "vä":
+	case w == "l" || w == "vas" || (w == "sin" || w == "va") && lang != "en":
 		return 'L', false
 	case strings.HasPrefix(w, "vasem") || strings.HasPrefix(w, "vasen") || w == "vanster" || w == "vanstra" || strings.HasPrefix(w, "vanstersidig") || strings.HasPrefix(w, "sinist"):
 		return 'L', true
-	case w == "right" || w == "rt" || w == "r" || w == "oik" || w == "dx" || w == "dxt" || w == "ho":
+	case w == "right" || w == "rt" || w == "r" || w == "oik" || (w == "dx" || w == "dxt" || w == "ho") && lang != "en":
 		return 'R', false
 	case strings.HasPrefix(w, "oikea") && w != "oikeastaan" && w != "oikeasti" || w == "oikean" || strings.HasPrefix(w, "oikeal") || strings.HasPrefix(w, "oikeas") && w != "oikeastaan" && w != "oikeasti":
 		return 'R', false
@@ -1706,6 +1746,16 @@ func (c *Checker) contentWords(d *doc, a *analysis) {
 			if matched {
 				continue
 			}
+		}
+		if (w == "om" || w == "omt" || w == "omma") && strings.HasPrefix(strings.ToLower(d.text(i, i)), "ö") {
+			// Swedish "öm" (tender) folds onto "om" (if, about)
+			p := polPos
+			if d.neg[i] {
+				p = polNeg
+			}
+			cid := c.lex.byID["pain"]
+			a.words = append(a.words, cword{text: d.text(i, i), w: "omhet", tok: i, concepts: []uint16{cid}, pol: p, kind: kindFinding})
+			continue
 		}
 		if c.lex.stop[w] || len(w) < 2 {
 			continue

@@ -11,6 +11,7 @@ func TestMedication(t *testing.T) {
 		{"other drug", "en", []string{"P: I take Burana when my back hurts."}, "She takes naproxen for back pain.", nil, []FlagType{FlagMedication}},
 		{"invented drug fi", "fi", []string{"P: Otan vain Panadolia tarvittaessa."}, "Käyttää parasetamolia ja tramadolia tarvittaessa.", nil, []FlagType{FlagMedication}},
 		{"invented drug sv", "sv", []string{"P: Jag tar Panadol ibland."}, "Patienten tar Panadol och warfarin.", nil, []FlagType{FlagMedication}},
+		{"swedish brand", "sv", []string{"P: Jag tar Alvedon vid behov och Waran på kvällen."}, "Paracetamol vid behov, warfarin till kvällen.", nil, nil},
 		{"uncatalogued drug", "en", []string{"P: The doctor gave me amoxicillin last week."}, "Started on azithromycin last week.", nil, []FlagType{FlagMedication}},
 	})
 }
@@ -37,6 +38,8 @@ func TestFrequency(t *testing.T) {
 		{"1+0+1", "fi", []string{"L: Metformiini 500 mg aamuin illoin."}, "Metformiini 500 mg 1+0+1.", nil, nil},
 		{"wrong frequency", "en", []string{"D: amoxicillin 500 mg twice daily"}, "Amoxicillin 500 mg three times daily.", nil, []FlagType{FlagFrequency}},
 		{"wrong frequency fi", "fi", []string{"L: Burana 400 mg kolme kertaa päivässä."}, "Burana 400 mg x2.", nil, []FlagType{FlagFrequency}},
+		{"every other day", "sv", []string{"L: Metotrexat tas varannan dag."}, "Metotrexat tas varje dag.", nil, []FlagType{FlagFrequency}},
+		{"joka toinen päivä", "fi", []string{"L: Prednisolonia 5 mg joka toinen päivä."}, "Prednisoloni 5 mg joka päivä.", nil, []FlagType{FlagFrequency}},
 		{"invented as-needed sv", "sv", []string{"L: Alvedon 1 g tre gånger om dagen."}, "Alvedon 1 g vid behov.", nil, []FlagType{FlagFrequency}},
 	})
 }
@@ -50,6 +53,7 @@ func TestNumber(t *testing.T) {
 		{"age", "fi", []string{"P: Olen 67-vuotias."}, "67-vuotias potilas.", nil, nil},
 		{"wrong number", "en", []string{"D: Your blood pressure is one hundred twenty over eighty."}, "BP 130/80.", nil, []FlagType{FlagNumber}},
 		{"wrong duration", "sv", []string{"P: Det började för tre dagar sedan."}, "Besvär sedan tre veckor.", nil, []FlagType{FlagNumber}},
+		{"implicit one fi", "fi", []string{"L: Kontrolli kahden viikon päästä."}, "Kontrolli kuukauden päästä.", nil, []FlagType{FlagNumber}},
 		{"wrong count fi", "fi", []string{"P: Olen kaatunut kaksi kertaa."}, "Kaatunut neljä kertaa.", nil, []FlagType{FlagNumber}},
 	})
 }

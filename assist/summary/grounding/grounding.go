@@ -937,7 +937,7 @@ func (c *Checker) checkWords(ev *evidence, sc scope, sa *analysis, add func(Flag
 			}
 			continue
 		}
-		if w.kind != kindFinding {
+		if w.kind != kindFinding && !c.weakFinding(w) {
 			continue
 		}
 		// polarity: a finding denied in every mention but asserted here, or the reverse
@@ -993,6 +993,19 @@ func (c *Checker) checkWords(ev *evidence, sc scope, sa *analysis, add func(Flag
 		add(FlagFinding, strings.Join(findText, ", "), "not mentioned", nil)
 	}
 	_ = unsupported // unknown words alone are not flagged: paraphrase is free
+}
+
+// weakFinding reports a word read through a weak form of a finding
+// ("falls", "broken"): not flagged when unmentioned, but its polarity counts.
+func (c *Checker) weakFinding(w cword) bool {
+	for _, cid := range w.concepts {
+		for _, p := range c.lex.concepts[cid].parts {
+			if c.lex.concepts[cid].kind == kindOther && c.lex.concepts[p].kind == kindFinding && strings.HasSuffix(c.lex.concepts[cid].id, "~") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sentenceBody returns the body-site concepts within two words of the

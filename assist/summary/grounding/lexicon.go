@@ -12,7 +12,7 @@ package grounding
 // vital sign (checked for support); O other words that only help match
 // paraphrases (never flagged by themselves).
 const conceptLexicon = `
-F pain: pain*, pressure, tightness, heaviness, puristu*, puristava*, painon tunne, tryckkänsla*, tryckande, tyngdkänsla*, ache, aches, aching, ached, hurt, hurts, hurting, sore*, tender*, discomfort, kipu*, kipe*, kivu*, kivi*, särk*, sark*, sattuu, sattui, koskee, kolottaa, kolotus*, smärt*, ont, värk*, verk*, algia*
+F pain: pain*, arist*, aristus*, palpaatioarka*, ömhet*, ömmar, pressure, tightness, heaviness, puristu*, puristava*, painon tunne, tryckkänsla*, tryckande, tyngdkänsla*, ache, aches, aching, ached, hurt, hurts, hurting, sore*, tender*, discomfort, kipu*, kipe*, kivu*, kivi*, särk*, sark*, sattuu, sattui, koskee, kolottaa, kolotus*, smärt*, ont, värk*, verk*, algia*
 F chestpain: angina*, angin*, stenocard*, rintakipu*, rintakivu*, bröstsmärt* = chest + pain
 F headache: headache*, cephal*, migraine*, päänsärky*, päänsärk*, migreen*, huvudvärk*, migrän* = head + pain
 F fever: fever*, febri*, pyrex*, temperature, temp, kuume*, kuumei*, lämpö*, lämmö*, lampo*, feber*, febril*, afebril*
@@ -48,7 +48,7 @@ F stroke: stroke*, cva, tia, aivoinfarkt*, aivohalvau*, aivoveren*, halvau*, sla
 F heartfailure: heart failure, chf, hfref, hfpef, sydämen vajaatoimin*, sydänvika*, hjärtsvikt*, sydamen vajaatoimin*
 F afib: atrial fibrillation, afib, a-fib, af, eteisvärin*, eteisvarin*, förmaksflimmer*, formaksflimmer*, flimmer*
 F cancer: cancer*, carcinom*, tumou*, tumor*, malignan*, syöpä*, syöva*, kasvai*, cancer, tumör*, tumor
-F fracture: fractur*, ~broken, ~break, murtu*, murtum*, fraktur*, bruten, brutit
+F fracture: fractur*, fx, ~broken, ~break, murtu*, murtum*, fraktur*, bruten, brutit
 F sprain: sprain*, strain*, twist*, vääntyi, vääntänyt, väänsin, vään*, nyrjä*, stukade, vrickade, vred, nyrjäh*, nyrjähd*, venähd*, venäht*, stukat*, stukn*, vrickn*
 O injury: injur*, trauma*, vamma*, vammo*, loukkaa*, loukkaantu*, skada*, skadad*, skadan
 F wound: wound*, laceration*, ~cut, haava*, sår, sar
@@ -108,8 +108,8 @@ F otitis: otitis*, ear infection, korvatulehdu*, öroninflammation*, otiit*
 
 B chest: chest*, thorax*, thoracic, rinta*, rinna*, rintake*, bröst*, brost*, torax*, thorax
 B head: head*, pää, pään, päähän, päässä, päätä, paata, paa, paan, paahan, paassa, pää*, huvud*, kranie*, cranial
-B abdomen: abdom*, belly*, tummy*, stomach*, epigastr*, vatsa*, maha*, mahalauk*, buk*, mage*, magen, magsäck*
-B back: ~back, ~backs, lumbar, lower back, upper back, backache*, selkä*, selä*, selk*, sela*, rygg*, ländrygg*, landrygg*
+B abdomen: abdom*, abd, belly*, tummy*, stomach*, epigastr*, vatsa*, maha*, mahalauk*, buk*, mage*, magen, magsäck*
+B back: ~back, ~backs, lumbar, lower back, upper back, backache*, lbp, selkä*, selä*, selk*, sela*, rygg*, ländrygg*, landrygg*
 B neck: neck*, niska*, kaula*, nacke*, nack*, hals*, cervical
 B throat: throat*, kurkku*, kurku*, nielu*, hals*, svalg*
 B knee: knee*, polvi*, polve*, knä*, kna*, knät, knan

@@ -148,15 +148,17 @@ func tokenize(s string, commaThousands bool) []token {
 			}
 			w := s[i:j]
 			// letters then digits: spo2, b12, covid19 (not x2 nor units: mg5)
-			if j < len(s) && s[j] >= '0' && s[j] <= '9' && len(w) >= 2 && !isUnitWord(w) {
+			if j < len(s) && s[j] >= '0' && s[j] <= '9' && !isUnitWord(w) && (len(w) >= 2 || i == 0 || s[i-1] == ' ' || s[i-1] == '(' || s[i-1] == '-') {
 				k := j
 				for k < len(s) && s[k] >= '0' && s[k] <= '9' {
 					k++
 				}
-				if k == len(s) || !unicode.IsLetter(rune(s[k])) {
-					j = k
-					w = s[i:j]
+				// "hba1c", "t2dm": letters may follow the digits
+				for k < len(s) && (s[k] >= 'a' && s[k] <= 'z' || s[k] >= '0' && s[k] <= '9') {
+					k++
 				}
+				j = k
+				w = s[i:j]
 			}
 			toks = append(toks, token{kind: tWord, s: w, sp: sp, pos: i, end: j})
 			sp = false
@@ -183,7 +185,7 @@ func isDigits(s string) bool {
 // only as a new number (mg5 is not a word).
 func isUnitWord(w string) bool {
 	switch w {
-	case "x", "mg", "g", "ml", "l", "kg", "ug", "mcg", "h", "d", "q", "vk", "vko":
+	case "x", "mg", "g", "ml", "l", "kg", "ug", "mcg", "h", "d", "q", "vk", "vko", "v", "s", "m", "t", "p", "k", "n", "c":
 		return true
 	}
 	return false
