@@ -56,6 +56,8 @@ type Review struct {
 	// FlagsOverridden those the reviewer kept unchanged in the signed text.
 	FlagsTotal      int    `json:"flags_total"`
 	FlagsOverridden int    `json:"flags_overridden"`
+	// Edits are the sentences edited in place (outcome edited).
+	Edits []SentenceEdit `json:"edits,omitempty"`
 	AuditSeq        int64  `json:"audit_seq,omitempty"`
 	Created         string `json:"created,omitempty"`
 }
@@ -91,10 +93,11 @@ func Assess(d *Draft, r ReviewRequest) (Review, error) {
 		case len(r.Sentences) > 0 && r.FinalText != "":
 			return Review{}, invalid("give either sentences or final_text, not both")
 		case len(r.Sentences) > 0:
-			edited, err := applyEdits(d, r.Sentences)
+			edited, err := ApplyEdits(d, r.Sentences)
 			if err != nil {
 				return Review{}, err
 			}
+			rv.Edits = r.Sentences
 			rv.FinalText = edited.Text()
 			for i, s := range d.Sentences() {
 				if !s.Supported && edited.Sentences()[i].Text == s.Text {
@@ -121,9 +124,10 @@ func Assess(d *Draft, r ReviewRequest) (Review, error) {
 	return rv, nil
 }
 
-// applyEdits returns a copy of d with the edits applied (an empty text
-// removes the sentence's text but keeps its place).
-func applyEdits(d *Draft, edits []SentenceEdit) (*Draft, error) {
+// ApplyEdits returns a copy of d with the edits applied (an empty text
+// removes the sentence's text but keeps its place). Errors: invalid for an
+// unknown or repeated sentence id.
+func ApplyEdits(d *Draft, edits []SentenceEdit) (*Draft, error) {
 	c := *d
 	c.Sections = make([]DraftSection, len(d.Sections))
 	pos := map[string][2]int{}

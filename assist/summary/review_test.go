@@ -114,7 +114,8 @@ func TestStoreReview(t *testing.T) {
 		t.Errorf("quality %+v", q)
 	}
 	got, _ = st.Get(ctx, d.ID)
-	if got.Review == nil || got.Review.Outcome != "edited" || !strings.Contains(got.Review.Diff, "+") {
+	if got.Review == nil || got.Review.Outcome != "edited" || !strings.Contains(got.Review.Diff, "+") ||
+		len(got.Review.Edits) != 1 || got.Review.Edits[0] != (SentenceEdit{ID: "s1", Text: "Changed."}) {
 		t.Errorf("stored review %+v", got.Review)
 	}
 }

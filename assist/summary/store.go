@@ -88,12 +88,16 @@ func (s *Store) Get(ctx context.Context, id int64) (*Stored, error) {
 	st.Draft.Template.ID, st.Draft.Template.Version = st.Draft.TemplateID, st.Draft.TemplateVersion
 	var rv Review
 	var created time.Time
-	err = s.db.QueryRow(ctx, `SELECT id, outcome, reason, final_text, diff, edit_distance, draft_words, flags_total, flags_overridden, audit_seq, created_at
+	var edits []byte
+	err = s.db.QueryRow(ctx, `SELECT id, outcome, reason, final_text, diff, edit_distance, draft_words, flags_total, flags_overridden, audit_seq, created_at, edits
 		FROM summary_reviews WHERE draft_id = $1`, id).Scan(&rv.ID, &rv.Outcome, &rv.Reason, &rv.FinalText, &rv.Diff, &rv.EditDistance,
-		&rv.DraftWords, &rv.FlagsTotal, &rv.FlagsOverridden, &rv.AuditSeq, &created)
+		&rv.DraftWords, &rv.FlagsTotal, &rv.FlagsOverridden, &rv.AuditSeq, &created, &edits)
 	switch {
 	case err == nil:
 		rv.DraftID, rv.Created = id, created.UTC().Format(time.RFC3339)
+		if err := json.Unmarshal(edits, &rv.Edits); err != nil {
+			return nil, assist.E(assist.KindInternal, "summary.Get", err)
+		}
 		st.Review = &rv
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, pgdb.Translate("summary.Get", err)
@@ -105,10 +109,14 @@ func (s *Store) Get(ctx context.Context, id int64) (*Stored, error) {
 // reviewed already.
 func (s *Store) SaveReview(ctx context.Context, rv *Review) error {
 	a, _ := assist.ActorFrom(ctx)
+	edits, _ := json.Marshal(rv.Edits)
+	if rv.Edits == nil {
+		edits = []byte("[]")
+	}
 	err := s.db.QueryRow(ctx, `INSERT INTO summary_reviews (draft_id, outcome, reason, final_text, diff, edit_distance, draft_words,
-		flags_total, flags_overridden, actor_token_id, audit_seq) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id`,
+		flags_total, flags_overridden, actor_token_id, audit_seq, edits) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id`,
 		rv.DraftID, rv.Outcome, rv.Reason, rv.FinalText, rv.Diff, rv.EditDistance, rv.DraftWords, rv.FlagsTotal, rv.FlagsOverridden,
-		a.TokenID, rv.AuditSeq).Scan(&rv.ID)
+		a.TokenID, rv.AuditSeq, edits).Scan(&rv.ID)
 	if err != nil {
 		err = pgdb.Translate("summary.SaveReview", err)
 		if assist.KindOf(err) == assist.KindConflict {

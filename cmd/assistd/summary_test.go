@@ -132,6 +132,13 @@ func TestSummaryDraftAndReview(t *testing.T) {
 	if r := g.do(t, assist.RoleClinician, "POST", fmt.Sprintf("/v1/summaries/%d/review", d.ID), `{"outcome":"accepted"}`); r.StatusCode != 409 {
 		t.Errorf("second review: %d", r.StatusCode)
 	}
+	// The signed note goes back to the record as a final Composition.
+	resp = g.do(t, assist.RoleClinician, "GET", fmt.Sprintf("/v1/summaries/%d/fhir", d.ID), "")
+	body = readAll(t, resp)
+	if resp.StatusCode != 200 || summaryfhir.Validate([]byte(body)) != nil || !strings.Contains(body, `"status": "final"`) ||
+		!strings.Contains(body, "Päänsärky kolme päivää oikealla.") {
+		t.Errorf("signed FHIR: %d %.300s", resp.StatusCode, body)
+	}
 	revs := auditRecords(t, g, fmt.Sprintf("relates_to=%d&kind=review", d.AuditSeq))
 	if len(revs) != 1 || revs[0].Outcome != audit.OutcomeEdited {
 		t.Errorf("review records %+v", revs)

@@ -91,7 +91,7 @@ func BenchmarkPipeline12Turns(b *testing.B) {
 					b.Fatal(err)
 				}
 				t0 := time.Now()
-				if _, err := summaryfhir.Bundle(d, turns); err != nil {
+				if _, err := summaryfhir.Bundle(d, turns, nil); err != nil {
 					b.Fatal(err)
 				}
 				fhirTime += time.Since(t0)

@@ -70,8 +70,26 @@ func fullURL(id string) *string {
 
 // Bundle renders d as a collection Bundle: Composition, Provenance and
 // the AI Device. sources are the draft's sources (for the count named in
-// the Provenance).
-func Bundle(d *summary.Draft, sources []summary.Turn) ([]byte, error) {
+// the Provenance). With a review that accepted or edited the draft, the
+// Composition is the signed note: status final, attested by the
+// reviewing professional, with the sentences as edited (each edited one
+// marked), and the Provenance names the reviewer as verifier. A rejected
+// draft is not rendered (conflict).
+func Bundle(d *summary.Draft, sources []summary.Turn, rv *summary.Review) ([]byte, error) {
+	if rv != nil && rv.Outcome == summary.OutcomeRejected {
+		return nil, assist.E(assist.KindConflict, "summaryfhir.Bundle", "the draft was rejected by its reviewer; it is not a record entry")
+	}
+	edited := map[string]bool{}
+	if rv != nil && len(rv.Edits) > 0 {
+		e, err := summary.ApplyEdits(d, rv.Edits)
+		if err != nil {
+			return nil, assist.E(assist.KindInternal, "summaryfhir.Bundle", err)
+		}
+		for _, x := range rv.Edits {
+			edited[x.ID] = true
+		}
+		d = e
+	}
 	id := "summary-" + strconv.FormatInt(d.ID, 10)
 	when := d.Created.UTC().Format("2006-01-02T15:04:05Z")
 	comp := fhir.Composition{Id: ptr(id), Meta: aiLabel(), Language: ptr(d.Lang),
@@ -83,14 +101,25 @@ func Bundle(d *summary.Draft, sources []summary.Turn) ([]byte, error) {
 		Title:      d.Title,
 	}
 	for _, s := range d.Facts {
-		if sec, ok := section(s, true); ok {
+		if sec, ok := section(s, true, edited); ok {
 			comp.Section = append(comp.Section, sec)
 		}
 	}
-	for _, s := range d.Sections {
-		if sec, ok := section(s, false); ok {
-			comp.Section = append(comp.Section, sec)
+	signedText := rv != nil && rv.Outcome == summary.OutcomeEdited && len(rv.Edits) == 0
+	if signedText {
+		// Edited as one text: the signed text is the note.
+		comp.Section = append(comp.Section, fhir.CompositionSection{Title: ptr(d.Title),
+			Text: &fhir.Narrative{Status: fhir.NarrativeStatusAdditional, Div: div(paragraphs(rv.FinalText))}})
+	} else {
+		for _, s := range d.Sections {
+			if sec, ok := section(s, false, edited); ok {
+				comp.Section = append(comp.Section, sec)
+			}
 		}
+	}
+	if rv != nil {
+		comp.Status = fhir.CompositionStatusFinal
+		comp.Attester = []fhir.CompositionAttester{{Mode: fhir.CompositionAttestationModeProfessional, Time: ptr(rv.Created)}}
 	}
 	if len(comp.Section) == 0 {
 		// A Composition with nothing in it still says so (cmp-1: text).
@@ -122,6 +151,14 @@ func Bundle(d *summary.Draft, sources []summary.Turn) ([]byte, error) {
 			{Role: fhir.ProvenanceEntityRoleSource, What: fhir.Reference{Identifier: &fhir.Identifier{System: ptr(SystemAuditSeq), Value: ptr(strconv.FormatInt(d.AuditSeq, 10))}, Display: ptr("audit record of the draft")}},
 			{Role: fhir.ProvenanceEntityRoleSource, What: fhir.Reference{Display: ptr(fmt.Sprintf("%d sources (%s)", len(sources), sourceKind(d)))}},
 		},
+	}
+	if rv != nil {
+		prov.Agent = append(prov.Agent, fhir.ProvenanceAgent{
+			Type: &fhir.CodeableConcept{Coding: []fhir.Coding{{System: ptr(SystemParticipantType), Code: ptr("verifier"), Display: ptr("Verifier")}}},
+			Who:  fhir.Reference{Display: ptr("reviewing professional (" + rv.Outcome + ")")},
+		})
+		prov.Entity = append(prov.Entity, fhir.ProvenanceEntity{Role: fhir.ProvenanceEntityRoleSource,
+			What: fhir.Reference{Identifier: &fhir.Identifier{System: ptr(SystemAuditSeq), Value: ptr(strconv.FormatInt(rv.AuditSeq, 10))}, Display: ptr("audit record of the review")}})
 	}
 	var entries []fhir.BundleEntry
 	for _, r := range []struct {
@@ -167,8 +204,18 @@ func coding(c summary.Coding) fhir.Coding {
 
 func div(inner string) string { return `<div xmlns="http://www.w3.org/1999/xhtml">` + inner + `</div>` }
 
-// section renders one section; empty sections are left out.
-func section(s summary.DraftSection, facts bool) (fhir.CompositionSection, bool) {
+// paragraphs renders plain text as escaped XHTML paragraphs.
+func paragraphs(text string) string {
+	var b strings.Builder
+	for p := range strings.SplitSeq(strings.TrimSpace(text), "\n\n") {
+		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(strings.TrimSpace(p)), "\n", "<br/>") + "</p>")
+	}
+	return b.String()
+}
+
+// section renders one section; empty sections are left out. Sentences
+// in edited carry the sub-extension edited = true.
+func section(s summary.DraftSection, facts bool, edited map[string]bool) (fhir.CompositionSection, bool) {
 	var texts []string
 	sec := fhir.CompositionSection{Title: ptr(s.Title), Code: &fhir.CodeableConcept{Coding: []fhir.Coding{coding(s.Code)}}}
 	seen := map[string]bool{}
@@ -186,6 +233,9 @@ func section(s summary.DraftSection, facts bool) (fhir.CompositionSection, bool)
 			}
 		}
 		ext.Extension = append(ext.Extension, fhir.Extension{Url: "supported", ValueBoolean: ptr(x.Supported)})
+		if edited[x.ID] {
+			ext.Extension = append(ext.Extension, fhir.Extension{Url: "edited", ValueBoolean: ptr(true)})
+		}
 		for _, f := range x.Flags {
 			ext.Extension = append(ext.Extension, fhir.Extension{Url: "flag", ValueCoding: &fhir.Coding{System: ptr(SystemGroundingFlag), Code: ptr(f.Type)}})
 		}

@@ -47,7 +47,7 @@ func backgroundDraft() *summary.Draft {
 func TestBundleGolden(t *testing.T) {
 	for name, d := range map[string]*summary.Draft{"visit_kanta_fi": visitDraft(), "background_en": backgroundDraft()} {
 		t.Run(name, func(t *testing.T) {
-			b, err := Bundle(d, make([]summary.Turn, 5))
+			b, err := Bundle(d, make([]summary.Turn, 5), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,14 +61,14 @@ func TestBundleGolden(t *testing.T) {
 			}
 		})
 	}
-	b, _ := Bundle(visitDraft(), nil)
+	b, _ := Bundle(visitDraft(), nil, nil)
 	if !strings.Contains(string(b), "&lt;eikä&gt;") || strings.Contains(string(b), "<eikä>") {
 		t.Error("narrative text is not escaped")
 	}
 }
 
 func TestValidate(t *testing.T) {
-	good, err := Bundle(visitDraft(), nil)
+	good, err := Bundle(visitDraft(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,5 +87,35 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate: %v", err)
 			}
 		})
+	}
+}
+
+// TestBundleSigned renders the note a clinician signed: edited in place
+// (status final, attested, the edited sentence marked, the reviewer as
+// verifier), edited as one text, and a rejected draft (refused).
+func TestBundleSigned(t *testing.T) {
+	rv := &summary.Review{DraftID: 42, Outcome: summary.OutcomeEdited, AuditSeq: 1010, Created: "2025-06-02T09:41:00Z",
+		Edits: []summary.SentenceEdit{{ID: "s3", Text: "Ibuprofeeni 400 mg x 3."}}}
+	b, err := Bundle(visitDraft(), make([]summary.Turn, 5), rv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "testdata/visit_kanta_fi_signed.fhir.json", b)
+	s := string(b)
+	for _, want := range []string{`"status": "final"`, `"mode": "professional"`, `"code": "verifier"`, "Ibuprofeeni 400 mg x 3.", `"url": "edited"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	if strings.Contains(s, "800 mg") {
+		t.Error("the signed note still has the draft's dose")
+	}
+	whole := &summary.Review{Outcome: summary.OutcomeEdited, Created: "2025-06-02T09:41:00Z", FinalText: "Tulosyy\nPäänsärky & pahoinvointi."}
+	b, err = Bundle(visitDraft(), nil, whole)
+	if err != nil || !strings.Contains(string(b), "Päänsärky &amp; pahoinvointi.") || strings.Contains(string(b), "rintakipua") {
+		t.Errorf("signed as text: %v %s", err, b)
+	}
+	if _, err := Bundle(visitDraft(), nil, &summary.Review{Outcome: summary.OutcomeRejected}); err == nil {
+		t.Error("a rejected draft was rendered")
 	}
 }

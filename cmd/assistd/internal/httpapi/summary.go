@@ -21,9 +21,10 @@ type SummaryDeps struct {
 	Store   *summary.Store
 	// Background writes client background summaries; nil leaves the route out.
 	Background *summary.Background
-	// FHIR renders a draft as a FHIR R4 Composition + Provenance Bundle;
-	// nil leaves /v1/summaries/:id/fhir out.
-	FHIR func(d *summary.Draft, sources []summary.Turn) ([]byte, error)
+	// FHIR renders a draft (signed when its review accepted or edited it)
+	// as a FHIR R4 Composition + Provenance Bundle; nil leaves
+	// /v1/summaries/:id/fhir out.
+	FHIR func(d *summary.Draft, sources []summary.Turn, rv *summary.Review) ([]byte, error)
 }
 
 var (
@@ -231,7 +232,9 @@ func summaryQualityReport(d *SummaryDeps) echo.HandlerFunc {
 }
 
 // summaryFHIR: GET /v1/summaries/:id/fhir — a FHIR R4 Bundle with the
-// draft's Composition and Provenance.
+// draft's Composition and Provenance: preliminary before review, final
+// (the signed note) after an accepted or edited review, 409 after a
+// rejection.
 func summaryFHIR(d *SummaryDeps) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := draftID(c)
@@ -242,7 +245,7 @@ func summaryFHIR(d *SummaryDeps) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		b, err := d.FHIR(st.Draft, st.Sources)
+		b, err := d.FHIR(st.Draft, st.Sources, st.Review)
 		if err != nil {
 			return err
 		}
