@@ -54,12 +54,12 @@ type Review struct {
 	DraftWords   int `json:"draft_words"`
 	// FlagsTotal counts the draft's flagged (unsupported) sentences;
 	// FlagsOverridden those the reviewer kept unchanged in the signed text.
-	FlagsTotal      int    `json:"flags_total"`
-	FlagsOverridden int    `json:"flags_overridden"`
+	FlagsTotal      int `json:"flags_total"`
+	FlagsOverridden int `json:"flags_overridden"`
 	// Edits are the sentences edited in place (outcome edited).
-	Edits []SentenceEdit `json:"edits,omitempty"`
-	AuditSeq        int64  `json:"audit_seq,omitempty"`
-	Created         string `json:"created,omitempty"`
+	Edits    []SentenceEdit `json:"edits,omitempty"`
+	AuditSeq int64          `json:"audit_seq,omitempty"`
+	Created  string         `json:"created,omitempty"`
 }
 
 // Assess validates a review against its draft and computes the final
