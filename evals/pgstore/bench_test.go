@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/soteai/gateway/assist"
+	"github.com/soteai/gateway/assist/pgdb"
 	"github.com/soteai/gateway/assist/pgdb/pgtest"
 	"github.com/soteai/gateway/evals"
 	"github.com/soteai/gateway/evals/pgstore"
@@ -58,8 +61,22 @@ func (instantGen) Generate(_ context.Context, req runner.GenRequest) (runner.Gen
 // model time: rendering the prompt, scoring (chrF++, BLEU, TER), the
 // durable result row in PostgreSQL and the bookkeeping (target < 2 ms).
 // The model answers instantly, so ns/op is the overhead itself.
+// It runs on the test cluster (fsync off) and on the durable cluster
+// (fsync, synchronous_commit and full_page_writes on), where each result
+// row waits for its commit to reach the disk.
 func BenchmarkRunnerOverhead(b *testing.B) {
-	pool, _ := pgtest.NewPool(b, pgstore.Migrations)
+	for _, cl := range []struct {
+		name string
+		open func(testing.TB, ...pgdb.MigrationSet) (*pgxpool.Pool, string)
+	}{{"cluster=test", pgtest.NewPool}, {"cluster=durable", pgtest.NewDurablePool}} {
+		b.Run(cl.name, func(b *testing.B) {
+			pool, _ := cl.open(b, pgstore.Migrations)
+			runnerOverhead(b, pool)
+		})
+	}
+}
+
+func runnerOverhead(b *testing.B, pool *pgxpool.Pool) {
 	for _, conc := range []int{1, 4} {
 		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
 			s, cases := benchSuite(b, b.N, 8)

@@ -145,13 +145,22 @@ func (s *Store) Results(ctx context.Context, runID string) ([]runner.Result, err
 }
 
 // SaveResult stores one result (replacing an earlier failed attempt) in
-// its own transaction.
+// its own transaction, with synchronous_commit off for that transaction
+// only: a result is work that can be redone, so a database crash may lose
+// the last few hundred milliseconds of results (a resumed run redoes
+// them) but never corrupts them, and a case does not wait for a disk
+// flush. The model calls' audit records stay durable (the audit log).
 func (s *Store) SaveResult(ctx context.Context, r runner.Result) error {
+	const op = "pgstore.SaveResult"
 	scores, err := json.Marshal(r.Scores)
 	if err != nil {
-		return assist.E("pgstore.SaveResult", err)
+		return assist.E(op, err)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO evals.results (run_id, case_id, category, input, expected, output, scores, error,
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO evals.results (run_id, case_id, category, input, expected, output, scores, error,
 		host, model_digest, latency_us, prompt_tokens, output_tokens, audit_seq)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
 		ON CONFLICT (run_id, case_id) DO UPDATE SET category = EXCLUDED.category, input = EXCLUDED.input,
@@ -159,9 +168,11 @@ func (s *Store) SaveResult(ctx context.Context, r runner.Result) error {
 		host = EXCLUDED.host, model_digest = EXCLUDED.model_digest, latency_us = EXCLUDED.latency_us,
 		prompt_tokens = EXCLUDED.prompt_tokens, output_tokens = EXCLUDED.output_tokens, audit_seq = EXCLUDED.audit_seq,
 		stored_at = now()`,
-		r.RunID, r.CaseID, r.Category, r.Input, r.Expected, r.Output, scores, r.Error, r.Host, r.ModelDigest,
-		r.Latency.Microseconds(), r.PromptTokens, r.OutputTokens, r.AuditSeq)
-	return pgdb.Translate("pgstore.SaveResult", err)
+			r.RunID, r.CaseID, r.Category, r.Input, r.Expected, r.Output, scores, r.Error, r.Host, r.ModelDigest,
+			r.Latency.Microseconds(), r.PromptTokens, r.OutputTokens, r.AuditSeq)
+		return err
+	})
+	return pgdb.Translate(op, err)
 }
 
 // FinishRun sets a run's final status and summary.
