@@ -13,7 +13,8 @@
 // words) and a summary — what ClinicalImpression holds. A red flag copied
 // to a chart Flag would linger after the episode is over.
 //
-// It is the only package importing the FHIR model library.
+// It and assist/summary/summaryfhir are the two FHIR output adapters, the
+// only packages importing the FHIR model library.
 package clinicfhir
 
 import (
