@@ -19,6 +19,19 @@ type HostConfig struct {
 	URL           string
 	Labels        []string // e.g. "gpu", "cpu", "site=oulu"
 	MaxConcurrent int      // requests in flight at once; 0 means 4
+	// RealtimeReserve is how many of those slots only realtime work may
+	// take (live interpretation), so a host busy with batch or interactive
+	// work still answers a realtime request at once; at most
+	// MaxConcurrent-1.
+	RealtimeReserve int
+}
+
+// limit is how many requests of class prio the host takes at once.
+func (h HostConfig) limit(prio assist.Priority) int {
+	if prio == assist.PriorityRealtime {
+		return h.MaxConcurrent
+	}
+	return h.MaxConcurrent - h.RealtimeReserve
 }
 
 // GPU reports whether the host is labelled "gpu".
@@ -236,6 +249,7 @@ func normaliseHost(hc HostConfig) HostConfig {
 	if hc.Name == "" {
 		hc.Name = hc.URL
 	}
+	hc.RealtimeReserve = max(0, min(hc.RealtimeReserve, hc.MaxConcurrent-1))
 	return hc
 }
 
@@ -509,7 +523,7 @@ func (p *Pool) Acquire(ctx context.Context, model string, prio assist.Priority, 
 	w := &waiter{model: model, prio: prio, exclude: exclude, ch: make(chan grant, 1), since: p.now()}
 	w.elem = q.PushBack(w)
 	p.counts.queued[prio]++
-	if p.pickFree(model, exclude) {
+	if p.pickFree(model, prio, exclude) {
 		p.counts.idle++
 	}
 	p.mu.Unlock()
@@ -630,7 +644,7 @@ func (p *Pool) pickLocked(model string, prio assist.Priority, exclude []string) 
 	n := len(p.hosts)
 	for i := 0; i < n; i++ {
 		h := p.hosts[(p.rr+i)%n]
-		if !p.available(h, model, exclude) || h.inflight >= h.cfg.MaxConcurrent {
+		if !p.available(h, model, exclude) || h.inflight >= h.cfg.limit(prio) {
 			continue
 		}
 		gpu := prio == assist.PriorityRealtime && h.cfg.GPU()
@@ -646,9 +660,9 @@ func (p *Pool) pickLocked(model string, prio assist.Priority, exclude []string) 
 }
 
 // pickFree reports whether a host could take model now, without choosing.
-func (p *Pool) pickFree(model string, exclude []string) bool {
+func (p *Pool) pickFree(model string, prio assist.Priority, exclude []string) bool {
 	for _, h := range p.hosts {
-		if p.available(h, model, exclude) && h.inflight < h.cfg.MaxConcurrent {
+		if p.available(h, model, exclude) && h.inflight < h.cfg.limit(prio) {
 			return true
 		}
 	}
@@ -806,7 +820,7 @@ func (p *Pool) Stats() Stats {
 		s.QueueDepth[i] = q.Len()
 		for e := q.Front(); e != nil; e = e.Next() {
 			w := e.Value.(*waiter)
-			if p.pickFree(w.model, w.exclude) {
+			if p.pickFree(w.model, w.prio, w.exclude) {
 				p.counts.idle++
 			}
 		}

@@ -512,3 +512,39 @@ func TestForwardPinnedDigest(t *testing.T) {
 		t.Errorf("no host with the release: %v", err)
 	}
 }
+
+func TestRealtimeReserve(t *testing.T) {
+	hosts := []HostConfig{{Name: "h", URL: "http://h", MaxConcurrent: 2, RealtimeReserve: 1}}
+	opts := Options{QueueTimeout: [assist.NumPriorities]time.Duration{time.Minute, time.Minute, time.Minute}}
+	p, _ := newTestPool(t, hosts, map[string][]string{"http://h": {"m:latest"}}, opts)
+	ctx := context.Background()
+	batch, err := p.Acquire(ctx, "m", assist.PriorityBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second slot is kept for realtime work: interactive waits...
+	got := make(chan *Lease, 1)
+	go func() {
+		l, err := p.Acquire(ctx, "m", assist.PriorityInteractive)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- l
+	}()
+	waitFor(t, func() bool { return p.Stats().QueueDepth[assist.PriorityInteractive] == 1 })
+	// ...while realtime takes it at once.
+	rt, err := p.Acquire(ctx, "m", assist.PriorityRealtime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.Release(false)
+	if p.Stats().QueueDepth[assist.PriorityInteractive] != 1 {
+		t.Fatal("interactive work took the realtime slot")
+	}
+	batch.Release(false)
+	(<-got).Release(false)
+	// A reserve as large as the host is clamped: other work still runs.
+	if h := normaliseHost(HostConfig{URL: "u", MaxConcurrent: 2, RealtimeReserve: 5}); h.RealtimeReserve != 1 {
+		t.Fatalf("reserve %d", h.RealtimeReserve)
+	}
+}

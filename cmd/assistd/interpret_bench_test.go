@@ -163,15 +163,16 @@ func BenchmarkInterpretSegment(b *testing.B) {
 }
 
 // BenchmarkInterpretConcurrentSessions: n sessions stream the sentences
-// at real-time pace at once. A load is held in real time when no session
-// falls behind: every segment is done before the next one ends (queue
-// p95 under a second) and nothing fails.
+// at real-time pace at once. A load is held in real time when nothing
+// fails and the translation of a segment is spoken within two seconds of
+// the end of speech (p95), the goal. The recogniser gets 8
+// decoders (a streaming utterance holds one while it is spoken).
 func BenchmarkInterpretConcurrentSessions(b *testing.B) {
 	requireEnginesTB(b)
 	g := startGateway(b, hostYAML("h1", ollamaURL(b), 4), auditYAML(b)+"models:\n  chat: "+testModel()+
-		"\ninterpret:\n  max_sessions_per_caller: 32\n  max_sessions: 32\n")
+		"\ninterpret:\n  max_sessions_per_caller: 32\n  max_sessions: 32\nspeech:\n  pocketsphinx:\n    enabled: true\n    decoders: 8\n")
 	sentences := benchSentences(b)[:3]
-	for _, n := range []int{1, 2, 3, 4, 6} {
+	for _, n := range []int{1, 2, 3, 4, 6, 8} {
 		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
 			var all []interpret.Latency
 			var errs atomic.Int64
@@ -207,7 +208,7 @@ func BenchmarkInterpretConcurrentSessions(b *testing.B) {
 			b.ReportMetric(q95, "queue-p95-ms")
 			b.ReportMetric(float64(errs.Load()), "failed-segments")
 			realtime := 0.0
-			if q95 < 1000 && errs.Load() == 0 {
+			if pct(field(all, func(l interpret.Latency) float64 { return l.TotalMS }), 0.95) < 2000 && errs.Load() == 0 {
 				realtime = 1
 			}
 			b.ReportMetric(realtime, "realtime")
@@ -215,64 +216,79 @@ func BenchmarkInterpretConcurrentSessions(b *testing.B) {
 	}
 }
 
-// BenchmarkInterpretUnderBatchLoad: one session's latency alone, then
-// while batch generations keep the same Ollama host busy through the
-// gateway. The translation calls run at realtime priority and overtake
-// the queued batch work; the host's CPU is shared all the same.
+// BenchmarkInterpretUnderBatchLoad: one session's latency alone and while
+// four batch callers keep the same Ollama host (max_concurrent 2) busy
+// through the gateway, in alternating rounds (the shared machine drifts).
+// The translation calls run at realtime priority and overtake queued batch
+// work; with realtime_reserve: 1 they also never wait for a running batch
+// generation to finish. The host's CPU is shared all the same (on this
+// machine the model, the recogniser and the database share two cores).
 func BenchmarkInterpretUnderBatchLoad(b *testing.B) {
 	requireEnginesTB(b)
-	g := startGateway(b, hostYAML("h1", ollamaURL(b), 2), auditYAML(b)+"models:\n  chat: "+testModel()+"\n")
+	for _, reserve := range []int{0, 1} {
+		b.Run(fmt.Sprintf("realtime_reserve=%d", reserve), func(b *testing.B) {
+			hosts := hostYAML("h1", ollamaURL(b), 2) + fmt.Sprintf("    realtime_reserve: %d\n", reserve)
+			g := startGateway(b, hosts, auditYAML(b)+"models:\n  chat: "+testModel()+"\n")
+			benchBatchLoad(b, g)
+		})
+	}
+}
+
+func benchBatchLoad(b *testing.B, g *gateway) {
 	sentences := benchSentences(b)
 	c := dialInterpret(b, g, assist.RoleInterpreter, benchStart())
 	c.ready(b)
 	speakAndWait(b, c, sentences[:1])
-	var base, loaded []interpret.Latency
-	for range b.N {
+	round := func() []interpret.Latency {
 		c.mu.Lock()
 		c.events = nil
 		c.mu.Unlock()
-		base = append(base, speakAndWait(b, c, sentences)...)
-
-		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		var batchDone atomic.Int64
-		for range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				body, _ := json.Marshal(map[string]any{"model": testModel(), "prompt": "Summarise: " + speechtest.Sentences[0],
-					"stream": false, "options": map[string]any{"num_predict": 48}})
-				for ctx.Err() == nil {
-					req, _ := http.NewRequestWithContext(ctx, "POST", g.URL+"/api/generate", bytes.NewReader(body))
-					req.Header.Set("Authorization", "Bearer "+g.Tokens[assist.RoleService])
-					req.Header.Set("X-Sote-Priority", "batch")
-					if resp, err := http.DefaultClient.Do(req); err == nil {
-						resp.Body.Close()
-						if resp.StatusCode == 200 {
-							batchDone.Add(1)
+		return speakAndWait(b, c, sentences)
+	}
+	var base, loaded []interpret.Latency
+	var batchDone atomic.Int64
+	for range b.N {
+		for range 3 {
+			base = append(base, round()...)
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					body, _ := json.Marshal(map[string]any{"model": testModel(), "prompt": "Summarise: " + speechtest.Sentences[0],
+						"stream": false, "options": map[string]any{"num_predict": 48}})
+					for ctx.Err() == nil {
+						req, _ := http.NewRequestWithContext(ctx, "POST", g.URL+"/api/generate", bytes.NewReader(body))
+						req.Header.Set("Authorization", "Bearer "+g.Tokens[assist.RoleService])
+						req.Header.Set("X-Sote-Priority", "batch")
+						if resp, err := http.DefaultClient.Do(req); err == nil {
+							resp.Body.Close()
+							if resp.StatusCode == 200 {
+								batchDone.Add(1)
+							}
 						}
 					}
-				}
-			}()
+				}()
+			}
+			time.Sleep(500 * time.Millisecond) // the batch work is queued and running
+			loaded = append(loaded, round()...)
+			cancel()
+			wg.Wait()
 		}
-		time.Sleep(time.Second) // the batch work is queued and running
-		c.mu.Lock()
-		c.events = nil
-		c.mu.Unlock()
-		loaded = append(loaded, speakAndWait(b, c, sentences)...)
-		cancel()
-		wg.Wait()
-		b.ReportMetric(float64(batchDone.Load()), "batch-calls-done")
 	}
-	tot := func(ls []interpret.Latency) float64 {
-		return pct(field(ls, func(l interpret.Latency) float64 { return l.TotalMS }), 0.95)
+	b.ReportMetric(float64(batchDone.Load()), "batch-calls-done")
+	p95 := func(ls []interpret.Latency, f func(interpret.Latency) float64) float64 {
+		return pct(field(ls, f), 0.95)
 	}
-	tr := func(ls []interpret.Latency) float64 {
-		return pct(field(ls, func(l interpret.Latency) float64 { return l.TranslateMS }), 0.95)
-	}
-	b.ReportMetric(tot(base), "alone-p95-ms")
-	b.ReportMetric(tot(loaded), "loaded-p95-ms")
-	b.ReportMetric(100*(tot(loaded)/tot(base)-1), "p95-rise-%")
-	b.ReportMetric(tr(base), "translate-alone-p95-ms")
-	b.ReportMetric(tr(loaded), "translate-loaded-p95-ms")
+	total := func(l interpret.Latency) float64 { return l.TotalMS }
+	b.ReportMetric(p95(base, total), "alone-p95-ms")
+	b.ReportMetric(p95(loaded, total), "loaded-p95-ms")
+	b.ReportMetric(100*(p95(loaded, total)/p95(base, total)-1), "p95-rise-%")
+	tr := func(l interpret.Latency) float64 { return l.TranslateMS }
+	b.ReportMetric(p95(base, tr), "translate-alone-p95-ms")
+	b.ReportMetric(p95(loaded, tr), "translate-loaded-p95-ms")
+	asr := func(l interpret.Latency) float64 { return l.ASRMS }
+	b.ReportMetric(p95(base, asr), "asr-alone-p95-ms")
+	b.ReportMetric(p95(loaded, asr), "asr-loaded-p95-ms")
 }

@@ -93,7 +93,10 @@ type Host struct {
 	URL           string   `yaml:"url"`
 	Labels        []string `yaml:"labels"`
 	MaxConcurrent int      `yaml:"max_concurrent"`
-	Kind          string   `yaml:"kind"` // "ollama" (default) or "transcription"
+	// RealtimeReserve of the max_concurrent slots only realtime work
+	// (interpretation) may take, so batch work never delays it.
+	RealtimeReserve int    `yaml:"realtime_reserve"`
+	Kind            string `yaml:"kind"` // "ollama" (default) or "transcription"
 	// Transcription hosts only: the model name sent upstream, a bearer
 	// key file (another gateway's token), the health-check path and the
 	// languages served (empty: all Whisper languages).
@@ -362,6 +365,9 @@ func (c *Config) Validate() error {
 		}
 		if h.MaxConcurrent < 0 {
 			return bad(key+".max_concurrent", "must not be negative")
+		}
+		if h.RealtimeReserve < 0 || (h.RealtimeReserve > 0 && h.RealtimeReserve >= max(h.MaxConcurrent, 1)) {
+			return bad(key+".realtime_reserve", "must be between 0 and max_concurrent-1 (other work needs a slot)")
 		}
 		if err := validateHostKind(key, h); err != nil {
 			return err

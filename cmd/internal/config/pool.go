@@ -12,7 +12,8 @@ func (c *Config) PoolHosts() []models.HostConfig {
 		if h.Kind == KindTranscription {
 			continue
 		}
-		out = append(out, models.HostConfig{Name: h.Name, URL: h.URL, Labels: h.Labels, MaxConcurrent: h.MaxConcurrent})
+		out = append(out, models.HostConfig{Name: h.Name, URL: h.URL, Labels: h.Labels, MaxConcurrent: h.MaxConcurrent,
+			RealtimeReserve: h.RealtimeReserve})
 	}
 	return out
 }
