@@ -62,6 +62,9 @@ type sideItem struct {
 	body uint16 // concept of the body site, or noBody
 	tok  int
 	text string
+	// fwords are the finding words said in the same part of the clause
+	// ("left knee swollen"), to tell which side a finding belongs to
+	fwords []int
 }
 
 const noBody = math.MaxUint16
@@ -243,6 +246,24 @@ func (c *Checker) analyze(text, lang string, spoken bool) *analysis {
 	c.laterality(d, a)
 	c.allergies(d, a)
 	c.contentWords(d, a)
+	// segments: clauses cut at commas and conjunctions, so that "left knee
+	// swollen, right knee fine" gives each side its own findings
+	seg := make([]int, n)
+	sg := 0
+	for i := range d.toks {
+		if i > 0 && (d.clause[i] != d.clause[i-1] || d.isPunct(i, ",") || conj[d.word(i)]) {
+			sg++
+		}
+		seg[i] = sg
+	}
+	for k := range a.sides {
+		cl := seg[a.sides[k].tok]
+		for wi, w := range a.words {
+			if seg[w.tok] == cl && w.kind == kindFinding {
+				a.sides[k].fwords = append(a.sides[k].fwords, wi)
+			}
+		}
+	}
 	return a
 }
 
@@ -253,7 +274,9 @@ var yesWords = map[string]bool{"yes": true, "yeah": true, "yep": true, "yup": tr
 	"definitely": true, "indeed": true, "on": true, "oli": true, "onhan": true,
 	// partial yes: "a bit", "sometimes", "vähän", "ibland"
 	"bit": true, "little": true, "sometimes": true, "occasionally": true, "often": true, "lite": true, "ibland": true, "ofta": true,
-	"vahan": true, "hieman": true, "joskus": true, "usein": true, "vahasen": true, "jonkin": true, "slightly": true, "somewhat": true}
+	"vahan": true, "hieman": true, "joskus": true, "usein": true, "vahasen": true, "jonkin": true, "slightly": true, "somewhat": true,
+	"right": true, "exactly": true, "true": true, "mhm": true, "niin": true, "juuri": true, "precis": true, "stammer": true, "absolut": true,
+	"think": true, "guess": true, "probably": true, "todennakoisesti": true, "kai": true, "nog": true}
 
 var noWords = map[string]bool{"no": true, "nope": true, "nah": true, "never": true, "not": true, "ei": true, "en": true, "eipa": true,
 	"nej": true, "na": true, "naa": true, "inte": true, "ingen": true, "inga": true, "inget": true, "none": true, "aldrig": true,

@@ -78,6 +78,8 @@ func TestLaterality(t *testing.T) {
 		{"side swapped", "en", []string{"P: My left knee is swollen."}, "Swelling of the right knee.", nil, []FlagType{FlagLaterality}},
 		{"side swapped fi", "fi", []string{"P: Oikeaa olkapäätä särkee."}, "Vasemman olkapään särkyä.", nil, []FlagType{FlagLaterality}},
 		{"side swapped sv", "sv", []string{"P: Det gör ont i vänster höft."}, "Smärta i höger höft.", nil, []FlagType{FlagLaterality}},
+		{"finding on the other side", "en", []string{"P: My left knee is swollen. The right knee is fine, just a bit stiff."}, "Swelling of the right knee.", nil, []FlagType{FlagLaterality}},
+		{"finding on the other side fi", "fi", []string{"P: Vasen polvi on turvoksissa, oikea polvi on kunnossa."}, "Oikea polvi turvoksissa.", nil, []FlagType{FlagLaterality}},
 		{"sides by site", "en", []string{"P: The left knee hurts and the right shoulder is stiff."}, "Right knee pain.", nil, []FlagType{FlagLaterality}},
 	})
 }

@@ -719,6 +719,33 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 			}
 			found = l && r
 		}
+		sf := c.sideFindings(sa, sd, true)
+		if found && len(sf) > 0 && sd.side != 'B' {
+			// the finding belongs to the other side: "right knee swollen"
+			// when the left knee is the swollen one and the right is fine
+			same, other := false, false
+			var otherSrcs []int32
+			for si, a := range ev.an {
+				if !sc.ok(int32(si)) {
+					continue
+				}
+				for _, es := range a.sides {
+					if bodySeen && es.body != sd.body || !shareAny(c.sideFindings(a, es, false), sf) {
+						continue
+					}
+					if es.side == sd.side || es.side == 'B' {
+						same = true
+					} else {
+						other = true
+						otherSrcs = append(otherSrcs, int32(si))
+						others = append(others, es.text)
+					}
+				}
+			}
+			if other && !same {
+				add(FlagLaterality, sd.text, "sources give the finding on the other side: "+strings.Join(uniq(others), ", "), otherSrcs)
+			}
+		}
 		if !found {
 			evd := "no side mentioned"
 			if len(others) > 0 {
@@ -737,6 +764,35 @@ func (c *Checker) substanceUse(sa *analysis) bool {
 	for _, w := range sa.words {
 		for _, cid := range w.concepts {
 			if id := c.lex.concepts[cid].id; id == "smoking" || id == "alcohol" || id == "alcohol~" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sideFindings returns the concepts of the findings said with a side that
+// are asserted (in a draft) or not denied (in a source).
+func (c *Checker) sideFindings(a *analysis, s sideItem, draft bool) []uint16 {
+	var out []uint16
+	for _, wi := range s.fwords {
+		w := a.words[wi]
+		if w.pol == polNeg || draft && w.pol != polPos {
+			continue
+		}
+		for _, cid := range w.concepts {
+			if c.lex.concepts[cid].kind == kindFinding {
+				out = appendUnique(out, cid)
+			}
+		}
+	}
+	return out
+}
+
+func shareAny(a, b []uint16) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
 				return true
 			}
 		}
@@ -969,7 +1025,7 @@ func (c *Checker) checkWords(ev *evidence, sc scope, sa *analysis, add func(Flag
 				opp = append(opp, r.src)
 			}
 		}
-		_ = unknown // a question without a clear answer counts only when nothing else is said
+		_ = unknown // a question without a clear answer neither supports nor contradicts
 		if opposite && !same {
 			negSrcs = append(negSrcs, opp...)
 			text := w.text
@@ -992,6 +1048,7 @@ func (c *Checker) checkWords(ev *evidence, sc scope, sa *analysis, add func(Flag
 	if len(findText) > 0 {
 		add(FlagFinding, strings.Join(findText, ", "), "not mentioned", nil)
 	}
+
 	_ = unsupported // unknown words alone are not flagged: paraphrase is free
 }
 

@@ -160,6 +160,7 @@ var drugSuffixes = []string{
 	"stigmin", "ronium", "terol", "bamat", "setron", "sosin", "vir", "umab", "imab", "inib",
 	"tinib", "formin", "glitason", "tiroksin", "profen", "fenak", "koksib", "mesin",
 	"kain", "asepam", "asolam", "apin", "idon", "tilin", "pramin", "aserin", "mysin",
+	"pisid", "burid", "pirid", "klasid", "kodon", "morfon", "benzaprin", "sepin", "tropium", "lukast", "tiapin",
 }
 
 // looksLikeDrug reports whether the folded word w has the shape of a
