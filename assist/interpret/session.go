@@ -585,7 +585,7 @@ func (s *Session) finish(outcome audit.Outcome) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 5*time.Second)
 	defer cancel()
 	if _, err := s.svc.d.Rec.Commit(ctx, record.Entry{Event: e}); err != nil {
-		s.svc.d.Logger.Error("interpret: session end not recorded", "session", s.ID, "err", err)
+		s.svc.d.Logger.Error("interpret: session end not recorded", "session", s.ID, "kind", string(assist.KindOf(err)))
 	}
 	close(s.done)
 	s.svc.release(s.caller)
@@ -607,7 +607,7 @@ func (s *Session) sendError(segment string, err error) {
 	if s.ctx.Err() != nil {
 		return
 	}
-	s.svc.d.Logger.Warn("interpret: segment step failed", "session", s.ID, "segment", segment, "kind", string(assist.KindOf(err)), "err", err)
+	s.svc.d.Logger.Warn("interpret: segment step failed", "session", s.ID, "segment", segment, "kind", string(assist.KindOf(err)), "message", assist.MessageOf(err))
 	s.send(Event{Type: EventError, Segment: segment, Kind: assist.KindOf(err), Message: assist.MessageOf(err)})
 }
 
