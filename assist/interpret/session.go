@@ -163,14 +163,20 @@ func (s *Service) Open(ctx context.Context, st Start) (*Session, error) {
 		}
 		sess.chans[p.Channel] = ch
 		sess.order = append(sess.order, ch)
-		if sess.synth {
-			if _, ok := sess.voices[p.Language]; !ok {
-				v, err := s.d.Voice(p.Language)
+	}
+	// A voice for every language something is translated into.
+	for _, ch := range sess.order {
+		if !sess.synth || ch.party.ListenOnly {
+			continue
+		}
+		for _, lang := range ch.targets {
+			if _, ok := sess.voices[lang]; !ok {
+				v, err := s.d.Voice(lang)
 				if err != nil {
 					return nil, err
 				}
-				sess.voices[p.Language] = v
-				engines.Synthesizers[p.Language] = v.Engine
+				sess.voices[lang] = v
+				engines.Synthesizers[lang] = v.Engine
 			}
 		}
 	}

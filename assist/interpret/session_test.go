@@ -29,6 +29,7 @@ var testWords = map[string][]string{
 type rig struct {
 	svc      *Service
 	streamer *it.ToneStreamer // nil: the recogniser does not stream
+	noVoice  map[string]bool  // languages without a synthesis voice
 	log      *it.MemLog
 	model    *it.EchoModel
 	recog    *it.ToneRecognizer
@@ -63,6 +64,9 @@ func newRigStreaming(t testing.TB, cfg Config, free int) *rig {
 			return rc, nil
 		},
 		Voice: func(lang string) (Voice, error) {
+			if r.noVoice[lang] {
+				return Voice{}, assist.Errorf(assist.KindInvalid, "no speech synthesis voice for language %q", lang)
+			}
 			return Voice{Synthesizer: r.voice, Engine: "beep 1"}, nil
 		},
 		Rec: rec, Glossary: r.gloss, Model: "tiny",
@@ -278,6 +282,23 @@ func TestStartRefused(t *testing.T) {
 	}
 	if r.svc.Active() != 0 || len(r.log.Events()) != 0 {
 		t.Fatalf("refused starts left %d sessions, %d records", r.svc.Active(), len(r.log.Events()))
+	}
+}
+
+func TestVoicesForTargetsOnly(t *testing.T) {
+	r := newRig(t, Config{})
+	r.noVoice = map[string]bool{"en": true}
+	st := start(16000)
+	st.Parties[1].ListenOnly = true // nothing is translated into English
+	s, err := r.svc.Open(actorCtx("a"), st)
+	if err != nil {
+		t.Fatalf("a language nobody hears needs no voice: %v", err)
+	}
+	s.Stop()
+	collect(t, s)
+	st.Parties[1].ListenOnly = false
+	if _, err := r.svc.Open(actorCtx("a"), st); assist.KindOf(err) != assist.KindInvalid || !strings.Contains(assist.MessageOf(err), "voice") {
+		t.Fatalf("a heard language without a voice: %v", err)
 	}
 }
 
