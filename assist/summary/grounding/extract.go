@@ -637,7 +637,7 @@ var months = [][]string{
 func weekday(w string) int {
 	for i, forms := range weekdays {
 		for _, f := range forms {
-			if w == f || len(f) > 5 && strings.HasPrefix(w, f) || len(f) > 5 && w == f+"s" {
+			if w == f || len(f) > 5 && strings.HasPrefix(w, f) {
 				return i + 1
 			}
 		}
