@@ -80,11 +80,15 @@ func compilePattern(src string) (pattern, error) {
 					return p, fmt.Errorf("pattern %q: prefix %q is shorter than two letters", src, w)
 				}
 			}
-			if a.word == "" || strings.ToLower(a.word) != a.word || strings.ContainsAny(a.word, "*.,;:!?()") {
+			if a.word == "" || strings.ToLower(a.word) != a.word || strings.ContainsAny(a.word, "*;:!?()") {
 				return p, fmt.Errorf("pattern %q: %q is not a lower-case word", src, w)
 			}
-			toks := tokenize(a.word, nil)
-			if len(toks) != 1 || toks[0].text != a.word {
+			probe := a.word
+			if a.prefix {
+				probe += "0" // "38,*" is a prefix of the token "38,5"
+			}
+			toks := tokenize(probe, nil)
+			if len(toks) != 1 || toks[0].text != probe {
 				return p, fmt.Errorf("pattern %q: %q is not one word as messages are tokenized", src, w)
 			}
 			e.alts = append(e.alts, a)

@@ -148,6 +148,14 @@ var ruleCases = []ruleCase{
 	{"headinj/en/been sick", "She knocked her head on the floor and has been sick.", []string{"RF-HEADINJ-01"}},
 	{"headinj/en/hard negative", "I bumped my head on a cupboard, small bruise, feel fine.", nil},
 
+	// RF-INFANT-01
+	{"infant/fi", "6 viikon ikäisellä vauvalla on kuumetta 38,2.", []string{"RF-INFANT-01"}},
+	{"infant/fi/negated", "Vastasyntyneellä ei ole kuumetta, syö hyvin.", nil},
+	{"infant/fi/hard negative older", "8 kuukauden ikäisellä kuumetta 38,5, leikkii.", nil},
+	{"infant/sv", "Vår 5 veckor gamla bebis har feber.", []string{"RF-INFANT-01"}},
+	{"infant/en", "My 2 month old has a temperature of 38.4.", []string{"RF-INFANT-01"}},
+	{"infant/en/hard negative", "My 4 year old has a fever of 38.", nil},
+
 	// RF-PREG-01
 	{"preg/fi", "Olen raskaana viikolla 10 ja tänään on tullut vuotoa.", []string{"RF-PREG-01"}},
 	{"preg/fi/negated", "Raskausviikko 20, ei vuotoa eikä kipuja.", nil},
