@@ -71,12 +71,15 @@ func TestRequestTimeoutIsATimeout(t *testing.T) {
 	ay := auditYAML(t)
 	g := startGateway(t, hostYAML("h", ollamaURL(t), 2), ay+"limits:\n  request_timeout: 2s\n")
 	// A warm model: the stream below must start well within the deadline
-	// (20,000 tokens then take far longer than it).
-	warm := fmt.Sprintf(`{"model":%q,"prompt":"x","stream":false,"options":{"num_predict":1}}`, testModel())
-	if resp := g.do(t, assist.RoleClinician, "POST", "/api/generate", warm); resp.StatusCode != http.StatusOK {
-		t.Fatalf("warm-up: %d %s", resp.StatusCode, readAll(t, resp))
-	} else {
-		readAll(t, resp)
+	// (20,000 tokens then take far longer than it). The model is loaded
+	// straight on the host with the context size used below (another
+	// package's tests may just have loaded it with another size, and a
+	// reload under load can take longer than the gateway's 2 s limit).
+	warm := fmt.Sprintf(`{"model":%q,"prompt":"x","stream":false,"options":{"num_predict":1,"num_ctx":32768}}`, testModel())
+	if resp, err := http.Post(ollamaURL(t)+"/api/generate", "application/json", strings.NewReader(warm)); err != nil {
+		t.Fatalf("warm-up: %v", err)
+	} else if out := readAll(t, resp); resp.StatusCode != http.StatusOK {
+		t.Fatalf("warm-up: %d %s", resp.StatusCode, out)
 	}
 	long := func(stream bool) string {
 		return fmt.Sprintf(`{"model":%q,"prompt":%q,"stream":%v,"options":{"num_predict":20000,"num_ctx":32768}}`,
