@@ -82,6 +82,9 @@ type Config struct {
 	// no events (or for a pipeline that cannot keep up with the audio)
 	// before the session ends as busy; 15s.
 	SlowClient time.Duration
+	// IdleTimeout ends a session whose client sends nothing (no audio, no
+	// message) this long: a client gone without closing; 60s.
+	IdleTimeout time.Duration
 	// UtteranceQueue is how many finished utterances may wait for the
 	// recogniser; 16.
 	UtteranceQueue int
@@ -111,6 +114,7 @@ func (c Config) withDefaults() Config {
 	def(&c.SlowClient, 15*time.Second)
 	def(&c.PartialEvery, time.Second)
 	def(&c.StreamStartWait, 50*time.Millisecond)
+	def(&c.IdleTimeout, time.Minute)
 	defInt(&c.MaxSessions, 16)
 	defInt(&c.MaxSessionsPerCaller, 2)
 	defInt(&c.MaxFrameBytes, 64*1024)

@@ -534,6 +534,9 @@ func (s *Session) Next(ctx context.Context) (Event, bool) {
 	return s.out.next(ctx, s.done)
 }
 
+// IdleTimeout is how long the client may send nothing.
+func (s *Session) IdleTimeout() time.Duration { return s.svc.cfg.IdleTimeout }
+
 // Wait waits for the session's goroutines to end (after Next reported the
 // end, or after Abort).
 func (s *Session) Wait() { s.wg.Wait() }

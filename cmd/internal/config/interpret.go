@@ -18,6 +18,7 @@ type Interpret struct {
 	MaxFrameBytes        int           `yaml:"max_frame_bytes" env:"MAX_FRAME_BYTES"`
 	EventQueue           int           `yaml:"event_queue" env:"EVENT_QUEUE"`
 	SlowClient           time.Duration `yaml:"slow_client" env:"SLOW_CLIENT"`
+	IdleTimeout          time.Duration `yaml:"idle_timeout" env:"IDLE_TIMEOUT"`
 	UtteranceQueue       int           `yaml:"utterance_queue" env:"UTTERANCE_QUEUE"`
 	PartialEvery         time.Duration `yaml:"partial_every" env:"PARTIAL_EVERY"`
 	MaxTranslationTokens int           `yaml:"max_translation_tokens" env:"MAX_TRANSLATION_TOKENS"`
@@ -30,12 +31,12 @@ func (c *Config) InterpretEnabled() bool { return c.Interpret.Enabled == nil || 
 func (c *Config) InterpretConfig() interpret.Config {
 	i := c.Interpret
 	return interpret.Config{MaxDuration: i.MaxDuration, MaxSessions: i.MaxSessions, MaxSessionsPerCaller: i.MaxSessionsPerCaller,
-		MaxFrameBytes: i.MaxFrameBytes, EventQueue: i.EventQueue, SlowClient: i.SlowClient, UtteranceQueue: i.UtteranceQueue,
+		MaxFrameBytes: i.MaxFrameBytes, EventQueue: i.EventQueue, SlowClient: i.SlowClient, IdleTimeout: i.IdleTimeout, UtteranceQueue: i.UtteranceQueue,
 		PartialEvery: i.PartialEvery, MaxTranslationTokens: i.MaxTranslationTokens}
 }
 
 func (i Interpret) validate() error {
-	for key, d := range map[string]time.Duration{"max_duration": i.MaxDuration, "slow_client": i.SlowClient, "partial_every": i.PartialEvery} {
+	for key, d := range map[string]time.Duration{"max_duration": i.MaxDuration, "slow_client": i.SlowClient, "idle_timeout": i.IdleTimeout, "partial_every": i.PartialEvery} {
 		if d < 0 {
 			return fmt.Errorf("config: interpret.%s: must not be negative", key)
 		}

@@ -206,11 +206,19 @@ func writeEvents(ctx context.Context, conn *websocket.Conn, sess *interpret.Sess
 // gets an error event; too much of it in a row ends the session (4400).
 func readMessages(ctx context.Context, conn *websocket.Conn, sess *interpret.Session) {
 	bad := 0
+	// A client that sends nothing for the idle timeout is gone: the
+	// session ends with 4408 (the writer closes the connection).
+	idle := sess.IdleTimeout()
+	timer := time.AfterFunc(idle, func() {
+		sess.Fail(assist.E(assist.KindTimeout, "httpapi.interpret", "nothing arrived from the client for "+idle.String()))
+	})
+	defer timer.Stop()
 	for {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {
 			return
 		}
+		timer.Reset(idle)
 		if err = handleMessage(ctx, sess, typ, data); err == nil {
 			bad = 0
 			continue

@@ -304,6 +304,19 @@ func TestInterpretClientVanishes(t *testing.T) {
 	}
 }
 
+func TestInterpretIdleClient(t *testing.T) {
+	noLeaks(t)
+	r := newInterpretRig(t, interpret.Config{IdleTimeout: 300 * time.Millisecond}, wsWords)
+	c := dial(t, r.url, "sote_interp")
+	defer c.CloseNow()
+	sendJSON(t, c, startMsg(16000))
+	evs, code, reason := readAll(t, c) // the client sends nothing more, but reads
+	if code != 4408 || !strings.Contains(reason, "nothing arrived") || evs[len(evs)-1].Kind != assist.KindTimeout {
+		t.Fatalf("close %d %q, events %s", code, reason, eventTypes(evs))
+	}
+	waitIdle(t, r.svc)
+}
+
 func TestInterpretSlowReader(t *testing.T) {
 	noLeaks(t)
 	// Long words make long speech (large events); the client reads nothing.
