@@ -77,6 +77,15 @@ type medItem struct {
 	text string
 }
 
+// link ties a drug or a finding to a change said of it in the same part
+// of a clause ("stop the lisinopril", "pain getting worse").
+type link struct {
+	subj string // "m:" + drug key, or "c:" + concept id
+	dir  string // start, stop, increase, decrease, worse, better
+	tok  int
+	text string
+}
+
 type allergyItem struct {
 	pol   pol
 	meds  []string // ATC codes or drug keys
@@ -95,6 +104,7 @@ type analysis struct {
 	sides     []sideItem
 	meds      []medItem
 	allergies []allergyItem
+	links     []link
 	// qStart is the first token of a trailing question (-1: none); qNeg
 	// marks a negated question ("no fever?").
 	qStart int
@@ -256,6 +266,7 @@ func (c *Checker) analyze(text, lang string, spoken bool) *analysis {
 		}
 		seg[i] = sg
 	}
+	c.directions(d, a, seg)
 	for k := range a.sides {
 		cl := seg[a.sides[k].tok]
 		for wi, w := range a.words {
@@ -1439,6 +1450,10 @@ func (c *Checker) quantities(d *doc, a *analysis) {
 			continue
 		}
 		soft := t.kind == tWord && (v == 1 || halfWord(t.s) || (t.s == "a" || t.s == "en") && v == 0.5)
+		// "1 pack a day" for "a pack a day"; but "type 1", "grade 1" name a class
+		if t.kind == tNum && v == 1 && d.word(end+1) != "" && !classWord[d.word(i-1)] {
+			soft = true
+		}
 		for _, x := range vals {
 			a.nums = append(a.nums, numItem{v: x, tok: i, text: d.text(i, end), word: soft})
 		}
@@ -1446,6 +1461,55 @@ func (c *Checker) quantities(d *doc, a *analysis) {
 			d.used[k] = true
 		}
 		i = end
+	}
+}
+
+// classWord precede a number that names a class, not a count.
+var classWord = map[string]bool{"type": true, "tyypin": true, "tyyppi": true, "typ": true, "grade": true, "aste": true, "asteen": true,
+	"stage": true, "vaihe": true, "stadium": true, "class": true, "luokka": true, "luokan": true, "klass": true, "nyha": true, "gold": true}
+
+// opposite gives the direction opposite to each change.
+var opposite = map[string]string{"start": "stop", "stop": "start", "continue": "stop", "increase": "decrease", "decrease": "increase",
+	"worse": "better", "better": "worse"}
+
+// directions links the drugs and findings of each clause part to the
+// changes said of them there.
+func (c *Checker) directions(d *doc, a *analysis, seg []int) {
+	type dirAt struct {
+		dir string
+		tok int
+	}
+	var dirs []dirAt
+	for _, w := range a.words {
+		for _, cid := range w.concepts {
+			id := c.lex.concepts[cid].id
+			if _, ok := opposite[id]; ok && w.pol != polNeg {
+				dirs = append(dirs, dirAt{id, w.tok})
+			}
+		}
+	}
+	if len(dirs) == 0 {
+		return
+	}
+	for _, dr := range dirs {
+		for _, m := range a.meds {
+			if seg[m.tok] == seg[dr.tok] && (dr.dir == "start" || dr.dir == "stop" || dr.dir == "continue" || dr.dir == "increase" || dr.dir == "decrease") {
+				a.links = append(a.links, link{subj: "m:" + medKey(m), dir: dr.dir, tok: dr.tok, text: d.text(min(m.tok, dr.tok), max(m.tok, dr.tok))})
+			}
+		}
+		if dr.dir != "worse" && dr.dir != "better" {
+			continue
+		}
+		for _, w := range a.words {
+			if seg[w.tok] != seg[dr.tok] || w.kind != kindFinding {
+				continue
+			}
+			for _, cid := range w.concepts {
+				if c.lex.concepts[cid].kind == kindFinding {
+					a.links = append(a.links, link{subj: "c:" + c.lex.concepts[cid].id, dir: dr.dir, tok: dr.tok, text: d.text(min(w.tok, dr.tok), max(w.tok, dr.tok))})
+				}
+			}
+		}
 	}
 }
 

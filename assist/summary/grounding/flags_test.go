@@ -12,6 +12,9 @@ func TestMedication(t *testing.T) {
 		{"invented drug fi", "fi", []string{"P: Otan vain Panadolia tarvittaessa."}, "Käyttää parasetamolia ja tramadolia tarvittaessa.", nil, []FlagType{FlagMedication}},
 		{"invented drug sv", "sv", []string{"P: Jag tar Panadol ibland."}, "Patienten tar Panadol och warfarin.", nil, []FlagType{FlagMedication}},
 		{"swedish brand", "sv", []string{"P: Jag tar Alvedon vid behov och Waran på kvällen."}, "Paracetamol vid behov, warfarin till kvällen.", nil, nil},
+		{"start and stop swapped", "en", []string{"D: We'll stop the lisinopril and start amlodipine 5 mg daily."}, "Start lisinopril, stop amlodipine.", nil, []FlagType{FlagMedication}},
+		{"start and stop kept", "fi", []string{"L: Lopetetaan Burana ja aloitetaan Panadol 1 g kolme kertaa päivässä."}, "Burana lopetetaan, aloitetaan parasetamoli 1 g x3.", nil, nil},
+		{"start and stop swapped sv", "sv", []string{"L: Vi sätter ut Waran och börjar med Eliquis 5 mg två gånger dagligen."}, "Waran fortsätter.", nil, []FlagType{FlagMedication}},
 		{"uncatalogued drug", "en", []string{"P: The doctor gave me amoxicillin last week."}, "Started on azithromycin last week.", nil, []FlagType{FlagMedication}},
 	})
 }
@@ -96,6 +99,9 @@ func TestNegation(t *testing.T) {
 		{"ingen bröstsmärta", "sv", []string{"L: Har du ont i bröstet?", "P: Nej."}, "Ingen bröstsmärta.", nil, nil},
 		{"sv turned positive", "sv", []string{"L: Har du ont i bröstet?", "P: Nej."}, "Patienten har bröstsmärta.", nil, []FlagType{FlagNegation}},
 		{"sv turned negative", "sv", []string{"P: Jag har haft feber i två dagar."}, "Ingen feber.", nil, []FlagType{FlagNegation}},
+		{"worse turned better", "en", []string{"P: The rash is getting better with the cream."}, "Rash is worsening despite the cream.", nil, []FlagType{FlagNegation}},
+		{"better kept", "fi", []string{"P: Kipu on pahentunut viikon aikana."}, "Kivut pahentuneet viikon aikana.", nil, nil},
+		{"better turned worse", "sv", []string{"P: Smärtan har blivit bättre."}, "Smärtan har försämrats.", nil, []FlagType{FlagNegation}},
 		{"afebrile", "en", []string{"D: Temperature normal, no fever."}, "Afebrile.", nil, nil},
 	})
 }

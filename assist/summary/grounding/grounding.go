@@ -754,6 +754,37 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 			add(FlagLaterality, sd.text, evd, srcs)
 		}
 	}
+	// changes: "start X" where the sources stop it, "better" where they say worse
+	for _, l := range sa.links {
+		same, opp := false, false
+		var srcs []int32
+		var texts []string
+		for si, a := range ev.an {
+			if !sc.ok(int32(si)) {
+				continue
+			}
+			for _, el := range a.links {
+				if el.subj != l.subj {
+					continue
+				}
+				switch {
+				case el.dir == l.dir || l.dir == "continue" && el.dir != "stop" || el.dir == "continue" && l.dir == "start":
+					same = true
+				case el.dir == opposite[l.dir] || l.dir == "stop" && el.dir == "continue":
+					opp = true
+					srcs = append(srcs, int32(si))
+					texts = append(texts, el.text)
+				}
+			}
+		}
+		if opp && !same {
+			t := FlagNegation
+			if strings.HasPrefix(l.subj, "m:") {
+				t = FlagMedication
+			}
+			add(t, l.text, "sources say the opposite: "+strings.Join(uniq(texts), ", "), srcs)
+		}
+	}
 	c.checkAllergies(ev, sc, sa, add)
 	c.checkWords(ev, sc, sa, add)
 }

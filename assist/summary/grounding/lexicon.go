@@ -49,7 +49,7 @@ F heartfailure: heart failure, chf, hfref, hfpef, sydämen vajaatoimin*, sydänv
 F afib: atrial fibrillation, afib, a-fib, af, eteisvärin*, eteisvarin*, förmaksflimmer*, formaksflimmer*, flimmer*
 F cancer: cancer*, carcinom*, tumou*, tumor*, malignan*, syöpä*, syöva*, kasvai*, cancer, tumör*, tumor
 F fracture: fractur*, fx, ~broken, ~break, murtu*, murtum*, fraktur*, bruten, brutit
-F sprain: sprain*, strain*, twist*, vääntyi, vääntänyt, väänsin, vään*, nyrjä*, stukade, vrickade, vred, nyrjäh*, nyrjähd*, venähd*, venäht*, stukat*, stukn*, vrickn*
+F sprain: sprain*, strain*, twist*, rolled, vääntyi, vääntänyt, väänsin, vään*, vääntö*, kääntyi, kääntynyt, käänsin, muljah*, nyrjä*, distors*, stukade, vrickade, vred, nyrjäh*, nyrjähd*, venähd*, venäht*, stukat*, stukn*, vrickn*
 O injury: injur*, trauma*, vamma*, vammo*, loukkaa*, loukkaantu*, skada*, skadad*, skadan
 F wound: wound*, laceration*, ~cut, haava*, sår, sar
 F fall: ~fall, ~falls, ~fell, ~fallen, ~falling, kaatu*, kaatum*, fall, föll, foll, ramlade, ramla*
@@ -80,7 +80,7 @@ F hearingloss: hearing loss, deaf*, kuulo*, huonokuulo*, hörsel*, horsel*, döv
 F visionloss: vision loss, blurr*, näkö*, nako*, sumea*, synförsämr*, synnedsätt*, dimsyn*, suddig*
 F redness: ~red, redness, erythem*, punoit*, punai*, rodnad*, röd*, rod
 F lump: lump*, mass, nodule*, patti*, kyhmy*, kyhmyj*, knöl*, knol*, resistens*
-F discharge: ~discharge*, erite*, erit*, vuoto*, flytning*, sekret*
+F discharge: ~discharge*, erite, eritettä, eritteitä, eritystä, eritys*, flytning*, sekret*
 F cramp: cramp*, kramp*, suonenveto*, lihaskramp*
 F hypothyroid: hypothyr*, kilpirauhasen vajaatoim*, underfunktion*, hypotyreo*, hypotyre*
 F hyperlipidemia: hyperlipid*, dyslipid*, hypercholesterol*, high cholesterol, kolesteroli*, cholesterol*, kolesterol*, lipid*, rasva-arvo*, blodfett*
@@ -136,6 +136,10 @@ B joint: joint*, nivel*, leder, lederna, leden
 B muscle: muscl*, lihas*, muskel*, muskl*
 B bladder: bladder*, rakko*, rako*, urinblås*, blåsa*
 B bone: bone*, luu*, skelet*, ben
+B gallbladder: gallbladder*, gall bladder, cholecyst*, gallstone*, sappirakko*, sapenrakko*, sappikivi*, kolekyst*, gallblås*, gallsten*, kolecyst*
+B appendix: appendix, appendic*, appendect*, umpilisäke*, umpisuoli*, appendekt*, blindtarm*
+B uterus: uterus, uterine, womb, hysterect*, kohtu*, hysterekt*, livmoder*
+B tonsils: tonsil*, nielurisa*, halsmandel*, halsmandl*
 B mouth: mouth*, ~oral, suu*, mun, munnen, tooth, teeth, hammas*, hampa*, tand*, tänder*
 
 V bp: blood pressure, bp, rr, verenpaine*, verenpaineen, vp, blodtryck*, blodtryck, systolic, diastolic, systol*, diastol* = hypertension
@@ -162,10 +166,10 @@ O medicine: medicine*, medication*, meds, drug*, pill*, tablet*, lääke*, laake
 O patient: patient*, pt, pat, pot, potilas*, potilaa*, client, asiakas*, asiakka*, klient*, he, she, hän, han, hon
 O doctor: doctor*, physician*, gp, md, lääkäri*, laakari*, läkare*, lakare*, doc
 O nurse: nurse*, hoitaja*, sairaanhoitaja*, sjuksköt*, sköterska*
-O worse: worse*, worsen*, deteriorat*, paheni*, pahene*, pahemp*, huononi*, huonone*, huonomp*, sämre*, samre*, försämr*, forsamr*
-O better: better, improv*, helpott*, parani*, parane*, parempi*, parem*, lievitt*, bättre*, battre*, förbättr*, forbattr*, lindr*
-O start: start*, begin*, began, initiat*, commenc*, aloit*, alkoi, alkanut, alkaa, börja*, borja*, började, påbörja*, sätts in, insatt*, insätt*
-O stop: stop*, discontinu*, quit, cease*, lopet*, lopett*, tauot*, sluta*, slutat*, avslut*, utsatt*, sätts ut, satts ut
+O worse: worse*, worsen*, deteriorat*, paheni*, pahene*, pahemp*, pahent*, huononi*, huonone*, huonont*, huonomp*, sämre*, samre*, försämr*, forsamr*, förvärr*, forvarr*
+O better: better, improv*, resolv*, settl*, helpott*, parani*, parane*, parantu*, parempi*, parem*, lievitt*, lievent*, bättre*, battre*, förbättr*, forbattr*, lindr*
+O start: start*, begin*, began, initiat*, commenc*, aloit*, alkoi, alkanut, alkaa, börja*, borja*, började, påbörja*, sätts in, sätter in, satter in, satte in, insatt*, insätt*
+O stop: stop*, discontinu*, quit, cease*, lopet*, lopett*, tauot*, seponoi*, sluta*, slutat*, avslut*, utsatt*, utsättning*, sätts ut, satts ut, sätter ut, satter ut, satte ut, sätt ut, satt ut, seponer*
 O continue: continu*, jatk*, fortsät*, fortsatt*
 O increase: increas*, rais*, up-titrat*, nost*, lisä*, lisa*, suurenn*, öka*, oka*, höj*, hoj*
 O decrease: decreas*, reduc*, lower*, taper*, laske*, lasku*, vähen*, vahen*, pienen*, minsk*, sänk*, sank*
