@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -312,5 +314,51 @@ func TestInterpretRefusedThroughGateway(t *testing.T) {
 		"Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
 	if body := readAll(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "forbidden") {
 		t.Fatalf("risk reviewer: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestInterpretUpstreamRecognizer: a gateway without a local recogniser
+// interprets through a transcription host (here another gateway, whose
+// PocketSphinx answers), each utterance sent whole at realtime priority.
+func TestInterpretUpstreamRecognizer(t *testing.T) {
+	requireSpeechEngines(t)
+	a := startGateway(t, hostYAML("h1", ollamaURL(t), 4), "")
+	keyFile := filepath.Join(t.TempDir(), "gw-a.key")
+	if err := os.WriteFile(keyFile, []byte(a.Tokens[assist.RoleService]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hosts := hostYAML("h1", ollamaURL(t), 4) +
+		fmt.Sprintf("  - name: gw-a\n    kind: transcription\n    url: %s\n    api_key_file: %s\n    languages: [en]\n", a.URL, keyFile)
+	b := startGateway(t, hosts, auditYAML(t)+"models:\n  chat: "+testModel()+"\nspeech:\n  pocketsphinx:\n    enabled: false\n")
+	start := map[string]any{"type": "start", "audio": map[string]any{"sample_rate": 16000}, "synthesis": false,
+		"parties": []map[string]any{{"speaker": "clinician", "language": "en"}, {"speaker": "patient", "language": "fi", "listen_only": true}}}
+	var c *interpretClient
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		c = dialInterpret(t, b, assist.RoleInterpreter, start)
+		select {
+		case <-c.closed: // refused until the host's first health check lists English
+			if time.Now().After(deadline) {
+				t.Fatalf("refused: %d %q", c.code, c.reason)
+			}
+			continue
+		case <-time.After(time.Second):
+		}
+		break
+	}
+	c.ready(t)
+	said := speechtest.Sentences[1]
+	c.stream(t, 0, speechtest.Concat(speechtest.Silence(300*time.Millisecond, 16000), speechtest.Flite(t, said), speechtest.Silence(time.Second, 16000)))
+	c.send(t, map[string]any{"type": "stop"})
+	evs := c.wait(t, 60*time.Second)
+	finals, trans := ofType(evs, interpret.EventFinal), ofType(evs, interpret.EventTranslation)
+	if c.code != websocket.StatusNormalClosure || len(finals) != 1 || len(trans) != 1 || len(ofType(evs, interpret.EventSpeech)) != 0 {
+		t.Fatalf("close %d %q, events %v", c.code, c.reason, typesOf(evs))
+	}
+	ec, _ := evals.WordErrors([]string{said}, []string{normWords(finals[0].Text)})
+	if !strings.Contains(finals[0].Engine, "@ gw-a") || ec.ErrorRate() >= 0.4 {
+		t.Fatalf("final %+v (WER %.2f)", finals[0], ec.ErrorRate())
+	}
+	if !strings.Contains(a.Logs.String(), `"/v1/audio/transcriptions"`) {
+		t.Fatal("the upstream gateway's log shows no transcription")
 	}
 }
