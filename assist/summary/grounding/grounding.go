@@ -507,6 +507,42 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 			if found {
 				break
 			}
+			// "two tablets of 500 mg" is 1 g (and twice daily 2 g a day)
+			if q.dim == "mass" || q.dim == "iu" || q.dim == "volume" {
+				for _, u := range a.qtys {
+					if u.dim != "units" {
+						continue
+					}
+					for _, m := range a.qtys {
+						if m.dim == q.dim && near(u.raw*m.val, q.val) {
+							found = true
+						}
+						for _, f := range a.freqs {
+							if m.dim == q.dim && f.rate > 0 && dailyOK && near(u.raw*m.val*f.rate, q.val) {
+								found = true
+							}
+						}
+					}
+				}
+			}
+			// "toissapäivänä" is two days ago, "last week" a week ago
+			if q.dim == "time" {
+				for _, ed := range a.dates {
+					if r, ok := strings.CutPrefix(ed.key, "rel:-"); ok && len(r) >= 2 {
+						n, _ := strconv.Atoi(r[:len(r)-1])
+						h := 24.0
+						if r[len(r)-1] == 'w' {
+							h = 168
+						}
+						if near(float64(n)*h, q.val) {
+							found = true
+						}
+					}
+				}
+			}
+			if found {
+				break
+			}
 			// a daily total: 500 mg twice daily = 1000 mg/vrk
 			if q.dim == "mass" && len(a.freqs) > 0 && dailyOK {
 				for _, eq := range a.qtys {

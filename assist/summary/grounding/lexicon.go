@@ -46,7 +46,7 @@ F uti: uti, urinary tract infection, virtsatieinfektio*, virtsatietulehdu*, vti,
 F heartattack: myocardial infarct*, heart attack, mi, stemi, nstemi, infarct*, sydäninfarkt*, infarkti*, hjärtinfarkt*
 F stroke: stroke*, cva, tia, aivoinfarkt*, aivohalvau*, aivoveren*, halvau*, slaganfall*, hjärninfarkt*, stroke
 F heartfailure: heart failure, chf, hfref, hfpef, sydämen vajaatoimin*, sydänvika*, hjärtsvikt*, sydamen vajaatoimin*
-F afib: atrial fibrillation, afib, a-fib, af, eteisvärin*, eteisvarin*, förmaksflimmer*, formaksflimmer*, flimmer*
+F afib: atrial fibrillation, afib, a-fib, eteisvärin*, eteisvarin*, förmaksflimmer*, formaksflimmer*, flimmer*
 F cancer: cancer*, carcinom*, tumou*, tumor*, malignan*, syöpä*, syöva*, kasvai*, cancer, tumör*, tumor
 F fracture: fractur*, fx, ~broken, ~break, murtu*, murtum*, fraktur*, bruten, brutit
 F sprain: sprain*, strain*, twist*, rolled, vääntyi, vääntänyt, väänsin, vään*, vääntö*, kääntyi, kääntynyt, käänsin, muljah*, nyrjä*, distors*, stukade, vrickade, vred, nyrjäh*, nyrjähd*, venähd*, venäht*, stukat*, stukn*, vrickn*

@@ -19,7 +19,7 @@ u2 two kaksi kaks kahden kahta kahdella kahteen kahdeksi tva
 u3 three kolme kolmen kolmea kolmella kolmeen kolmeksi tre
 u4 four nelja neljan neljaa neljalla neljaan neljaksi fyra
 u5 five viisi viis viiden viitta viidella viiteen viideksi fem
-u6 six kuusi kuus kuuden kuutta kuudella kuuteen kuudeksi
+u6 six kuusi kuus kuuden kuutta kuudella kuuteen kuudeksi sex
 u7 seven seitseman seitsemaa seitteman seitsemaan seitsemaksi seitseman sju
 u8 eight kahdeksan kahdeksaa kaheksan kahdeksaan kahdeksaksi atta
 u9 nine yhdeksan yhdeksaa yheksan yhdeksaan yhdeksaksi nio
