@@ -87,11 +87,14 @@ type link struct {
 }
 
 type allergyItem struct {
-	pol   pol
-	meds  []string // ATC codes or drug keys
-	words []string // other named allergens (folded)
-	tok   int
-	text  string
+	// implied: read from a drug and a reaction, not an allergy word; it
+	// supports a draft's allergy but is not a claim of its own
+	implied bool
+	pol     pol
+	meds    []string // ATC codes or drug keys
+	words   []string // other named allergens (folded)
+	tok     int
+	text    string
 }
 
 // analysis is what a text states, in comparable form.
@@ -267,6 +270,26 @@ func (c *Checker) analyze(text, lang string, spoken bool) *analysis {
 		seg[i] = sg
 	}
 	c.directions(d, a, seg)
+	// "penicillin gives me hives": a drug and a reaction said together is
+	// an allergy, when no allergy word is there
+	for _, m := range a.meds {
+		if m.pol == polNeg {
+			continue
+		}
+		has := false
+		for _, al := range a.allergies {
+			has = has || d.clause[al.tok] == d.clause[m.tok]
+		}
+		if has {
+			continue
+		}
+		for _, w := range a.words {
+			if d.clause[w.tok] == d.clause[m.tok] && w.pol == polPos && c.reactionOf(w) {
+				a.allergies = append(a.allergies, allergyItem{tok: m.tok, text: m.text, meds: []string{medKey(m)}, implied: true})
+				break
+			}
+		}
+	}
 	for k := range a.sides {
 		cl := seg[a.sides[k].tok]
 		for wi, w := range a.words {
@@ -425,7 +448,7 @@ var verbStop = map[string]bool{"has": true, "have": true, "had": true, "on": tru
 
 // scopeBreak words end a negation's scope after its first word.
 var scopeBreak = map[string]bool{"for": true, "because": true, "due": true, "since": true, "koska": true, "vuoksi": true, "takia": true,
-	"eftersom": true, "pga": true, "pa": true}
+	"eftersom": true, "pga": true}
 
 var pronoun = map[string]bool{"i": true, "he": true, "she": true, "they": true, "we": true, "you": true, "it": true, "han": true,
 	"hon": true, "de": true, "vi": true, "jag": true, "du": true, "me": true, "mina": true}
@@ -1688,9 +1711,47 @@ var allergyFiller = map[string]bool{"known": true, "drug": true, "drugs": true, 
 	"lakemedels": true, "oireena": true, "oire": true, "reaktiona": true, "allergies": true,
 	"intolerance": true, "allergyintolerance": true, "severity": true, "type": true, "category": true, "medication:": true}
 
+// intoleranceAt reports "tål inte", "en siedä", "can't tolerate" at i: an
+// allergy said with a negation that must not deny it.
+func intoleranceAt(d *doc, i int) bool {
+	w := d.word(i)
+	switch {
+	case (w == "tal" || w == "taler") && d.word(i+1) == "inte":
+		return d.lang == "sv"
+	case w == "sieda" || w == "siedä" || w == "siedakaan":
+		return d.lang == "fi"
+	case w == "tolerate":
+		p := d.word(i - 1)
+		return p == "can't" || p == "cannot" || p == "not" || p == "don't"
+	}
+	return false
+}
+
+// reactionOf reports a finding that is an allergic reaction (rash, hives,
+// itch, swelling, anaphylaxis).
+func (c *Checker) reactionOf(w cword) bool {
+	for _, cid := range w.concepts {
+		switch c.lex.concepts[cid].id {
+		case "rash", "itch", "allergy_symptom", "swelling":
+			return true
+		}
+	}
+	return false
+}
+
 func (c *Checker) allergies(d *doc, a *analysis) {
 	n := len(d.toks)
 	for i := 0; i < n; i++ {
+		if d.toks[i].kind == tWord && intoleranceAt(d, i) {
+			al := allergyItem{tok: i, text: d.text(i, min(i+1, n-1))}
+			for _, m := range a.meds {
+				if d.clause[m.tok] == d.clause[i] {
+					al.meds = append(al.meds, medKey(m))
+				}
+			}
+			a.allergies = append(a.allergies, al)
+			continue
+		}
 		if d.toks[i].kind != tWord || !isAllergyCue(d.toks[i].s) {
 			continue
 		}
@@ -1899,6 +1960,8 @@ func ownNegation(w string) (bool, string) {
 		return true, "fever"
 	case w == "asymptomatic" || w == "oireeton" || w == "symtomfri" || w == "besvarsfri" || w == "oireettomana":
 		return true, "symptom"
+	case w == "oom" || w == "oomt" || w == "ooma":
+		return true, "pain" // Swedish "oöm": not tender
 	case len(w) > 6 && (strings.HasSuffix(w, "ton") || strings.HasSuffix(w, "tomana") || strings.HasSuffix(w, "ttomuus") || strings.HasSuffix(w, "ttomasti")):
 		// Finnish -ton/-tön: kuumeeton, kivuton, oireeton (but not "tunnottomuus", a finding)
 		if strings.HasSuffix(w, "ttomuus") || strings.HasSuffix(w, "ttomasti") {

@@ -953,6 +953,9 @@ func uniq(s []string) []string {
 
 func (c *Checker) checkAllergies(ev *evidence, sc scope, sa *analysis, add func(FlagType, string, string, []int32)) {
 	for _, al := range sa.allergies {
+		if al.implied {
+			continue // "X gives me a rash" in a draft is checked as its words
+		}
 		var pos, neg []int32
 		var evAll []allergyItem
 		for si, a := range ev.an {

@@ -40,7 +40,7 @@ F hypotension: hypotens*, low blood pressure, matala verenpaine, alhainen verenp
 F diabetes: diabet*, dm, dm2, t2dm, iddm, niddm, sugar diabetes, sokeritau*, sockersjuk*
 F asthma: asthma*, astma*
 F copd: copd, emphysema*, keuhkoahtaumatau*, kat, keuhkoahtaum*, kol, emfysem*
-F infection: infect*, tulehdu*, tulehdus*, infektio*, infektion*, inflammat*
+F infection: infect*, infekt*, tulehdu*, tulehdus*, tulehtu*, infektio*, infektion*, inflammat*
 F pneumonia: pneumon*, keuhkokuume*, lunginflammation*
 F uti: uti, urinary tract infection, virtsatieinfektio*, virtsatietulehdu*, vti, urinvägsinfektion*, cystit*, kystiit*, blåskatarr*
 F heartattack: myocardial infarct*, heart attack, mi, stemi, nstemi, infarct*, sydäninfarkt*, infarkti*, hjärtinfarkt*
@@ -155,7 +155,7 @@ T ecg: ecg, ekg, electrocardiogram*, sydänfilmi*, sydanfilmi*, sydänsähkökä
 T xray: x-ray*, xray*, x ray*, radiograph*, röntgen*, rontgen*, rtg, thx, kuva*, kuvau*, kuvata*, imaging, bild*, slätröntgen*
 T ct: ct, cat scan, tietokonetomograf*, datortomograf*, skiktröntgen*, dt
 T mri: mri, mrt, magneettikuva*, magnetkamera*, magnetresonan*
-T ultrasound: ultrasound*, echo*, sonograph*, ultraääni*, ultraaani*, uä, ultraljud*, kaiku*, sydämen ultra*
+T ultrasound: ultrasound*, echo*, sonograph*, ultraääni*, ultraaani*, ultraljud*, kaiku*, sydämen ultra*
 T bloodtest: blood test*, blood work, bloodwork, labs, lab, laboratory, verikoe*, verikokee*, laboratorio*, labra*, blodprov*, labb*, prov, proverna, näyte*, nayte*, näytte*, sample*, prov*
 T urinetest: urine test*, urinalysis, urine sample, virtsanäyte*, virtsakoe*, urinprov*, u-sticks, stix
 T biopsy: biops*, koepala*, vävnadsprov*
