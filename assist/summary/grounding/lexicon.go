@@ -12,12 +12,12 @@ package grounding
 // vital sign (checked for support); O other words that only help match
 // paraphrases (never flagged by themselves).
 const conceptLexicon = `
-F pain: pain*, arist*, aristus*, palpaatioarka*, ömhet*, ömmar, pressure, tightness, heaviness, puristu*, puristava*, painon tunne, tryckkänsla*, tryckande, tyngdkänsla*, ache, aches, aching, ached, hurt, hurts, hurting, sore*, tender*, discomfort, kipu*, kipe*, kivu*, kivi*, särk*, sark*, sattuu, sattui, koskee, kolottaa, kolotus*, smärt*, ont, värk*, verk*, algia*
+F pain: pain*, killing me, arist*, aristus*, palpaatioarka*, ömhet*, ömmar, pressure, tightness, heaviness, puristu*, puristava*, painon tunne, tryckkänsla*, tryckande, tyngdkänsla*, ache, aches, aching, ached, hurt, hurts, hurting, sore*, tender*, discomfort, kipu*, kipe*, kivu*, kivi*, särk*, sark*, sattuu, sattui, koskee, kolottaa, kolotus*, smärt*, ont, värk*, verk*, algia*
 F chestpain: angina*, angin*, stenocard*, rintakipu*, rintakivu*, bröstsmärt* = chest + pain
 F headache: headache*, cephal*, migraine*, päänsärky*, päänsärk*, migreen*, huvudvärk*, migrän* = head + pain
 F fever: fever*, febri*, pyrex*, temperature, temp, kuume*, kuumei*, lämpö*, lämmö*, lampo*, feber*, febril*, afebril*
 F cough: cough*, yskä*, yski*, yskö*, hosta*, hosti*, hostn*
-F dyspnea: dyspn*, dyspnoe*, breathless*, short of breath, shortness of breath, sob, winded, out of breath, catch a breath, catch my breath, catch her breath, catch his breath, hard to breathe, can't breathe, cannot breathe, breathing problem*, trouble with breathing, henkeä ahdistaa, henki ahdistaa, hengästyttää, svårt att andas, tungt att andas, hengenahdist*, hengästy*, hengästy*, andnöd*, andfådd*, andnod*, andfadd*, hengitysvaike*, breathing difficult*, difficulty breathing, trouble breathing
+F dyspnea: dyspn*, dyspnoe*, andningsbesvär*, andningssvårighet*, andningspåverk*, hengitysvaik*, hengitysongelm*, breathless*, short of breath, shortness of breath, sob, winded, out of breath, catch a breath, catch my breath, catch her breath, catch his breath, hard to breathe, can't breathe, cannot breathe, breathing problem*, trouble with breathing, henkeä ahdistaa, henki ahdistaa, hengästyttää, svårt att andas, tungt att andas, hengenahdist*, hengästy*, hengästy*, andnöd*, andfådd*, andnod*, andfadd*, hengitysvaike*, breathing difficult*, difficulty breathing, trouble breathing
 F nausea: nause*, nauseous, queasy, sick to my stomach, pahoinvoi*, oksetta*, oksettan*, pahoin vointi*, etoo, etoi, illamående*, illamaende*, mår illa, ma illa, mådde illa
 F vomiting: vomit*, emesis, throw up, throwing up, threw up, oksen*, kräk*, krak*, spy*
 F diarrhea: diarrh*, loose stool*, loose bowel*, ripul*, diarré*, diarre*, lös avföring

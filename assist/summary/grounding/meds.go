@@ -141,14 +141,21 @@ func (m *medIndex) lookupWord(w string) (string, bool) {
 	if atc, ok := m.single[k]; ok {
 		return atc, true
 	}
-	// inflected: strip up to six letters of ending, keeping five of stem
+	// inflected: strip up to six letters of ending, keeping five of stem;
+	// a short name takes only case endings ("Zocor" is not in "sökorsak")
 	for n := len(k) - 1; n >= 5 && len(k)-n <= 6; n-- {
-		if atc, ok := m.single[k[:n]]; ok {
+		if atc, ok := m.single[k[:n]]; ok && (n >= 8 || caseEndings[k[n:]]) {
 			return atc, true
 		}
 	}
 	return "", false
 }
+
+// caseEndings are Finnish and Swedish endings as they remain after drugKey
+// (final vowels dropped): marevanin, panadolilla, buranasta, Waranen.
+var caseEndings = map[string]bool{"n": true, "in": true, "ii": true, "iin": true, "is": true, "ist": true, "iss": true, "il": true,
+	"ill": true, "ilt": true, "ile": true, "l": true, "ll": true, "lt": true, "s": true, "ss": true, "st": true, "ks": true, "j": true,
+	"t": true, "en": true, "et": true, "er": true, "ns": true, "h": true, "ih": true, "hin": true, "k": true, "kin": true}
 
 // drugSuffixes are endings of generic drug names (INN stems) in the three
 // languages' spellings, after drugKey: a word with one of them is read as a
@@ -171,7 +178,7 @@ func looksLikeDrug(w string) bool {
 	}
 	k := drugKey(w)
 	for _, s := range drugSuffixes {
-		if len(k) < len(s)+3 {
+		if len(k) < len(s)+3 || len(s) <= 3 && len(k) < len(s)+5 {
 			continue
 		}
 		if strings.HasSuffix(k, s) || strings.HasSuffix(k, s+"n") {
@@ -180,7 +187,7 @@ func looksLikeDrug(w string) bool {
 		// an inflected form (penisilliinille, amoksisilliinia) keeps a long stem
 		if len(s) >= 4 {
 			for cut := 1; cut <= 4 && len(k)-cut >= len(s)+3; cut++ {
-				if strings.HasSuffix(k[:len(k)-cut], s) {
+				if strings.HasSuffix(k[:len(k)-cut], s) && caseEndings[k[len(k)-cut:]] {
 					return true
 				}
 			}
