@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -347,7 +346,7 @@ func (j *job) run(ctx context.Context, stream bool) (*Draft, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, key := range j.fill(d, raw, nil) {
+	for _, key := range j.fill(d, raw) {
 		if !stream {
 			continue
 		}
@@ -400,7 +399,7 @@ func (j *job) call(ctx context.Context, data promptData, attrs map[string]string
 			if len(done) == 0 {
 				return nil
 			}
-			for _, key := range j.fill(d, done, nil) {
+			for _, key := range j.fill(d, done) {
 				for _, sec := range d.Sections {
 					if sec.Key == key {
 						if err := j.emit(Event{Name: "section", Data: sec}); err != nil {
@@ -438,7 +437,7 @@ func (j *job) call(ctx context.Context, data promptData, attrs map[string]string
 // fill puts raw sections into d: citations validated, placeholders
 // restored, every sentence checked. It returns the keys of the sections
 // it changed. Sections already filled are not filled again.
-func (j *job) fill(d *Draft, raw []rawSection, _ error) []string {
+func (j *job) fill(d *Draft, raw []rawSection) []string {
 	var changed []string
 	for _, rs := range raw {
 		i := j.sectionIndex(rs.Key)
@@ -603,9 +602,4 @@ func (j *job) finish(ctx context.Context, d *Draft) error {
 		return assist.E(assist.KindCanceled, "summary.finish", err)
 	}
 	return nil
-}
-
-// errorf is a client-safe error of kind k.
-func errorf(k assist.Kind, format string, args ...any) error {
-	return assist.E(k, "summary", fmt.Sprintf(format, args...))
 }
