@@ -97,11 +97,28 @@ F thrombosis: thromb*, blood clot*, ~clot*, dvt, embol*, veritulppa*, tromboo*, 
 F thirst: polydips*, thirst*, jano*, janottaa, törst*
 F hunger: polyphag*, hungry, nälkä*, hunger*
 F dysuria: dysur*, painful urination, burning when urinating, burning on urination, hurts to pee, kirvelee virtsatessa, virtsaamiskipu*, sveda när jag kissar, smärta vid vattenkastning = urination + pain
-F hypoglycemia: hypoglyc*, hypoglyk*, low sugar*, low blood sugar*, sugar low, hypo, hypos, matala verensokeri, matalat verensokerit, alhainen verensokeri, insuliinisokki*, känningar, lågt blodsocker, hypoglykemi*
-F hyperglycemia: hyperglyc*, hyperglyk*, high sugar*, high blood sugar*, korkea verensokeri, korkeat verensokerit, högt blodsocker, hyperglykemi*
+F hypoglycemia: hypoglyc*, hypoglyk*, low sugar*, low blood sugar*, sugar low, hypo, hypos, matala verensokeri, matalat verensokerit, alhainen verensokeri, insuliinisokki*, känningar, lågt blodsocker, hypoglykemi* = glucose + low
+F hyperglycemia: hyperglyc*, hyperglyk*, high sugar*, high blood sugar*, korkea verensokeri, korkeat verensokerit, högt blodsocker, hyperglykemi* = glucose + elevated
 F locking: locking, locks up, locked up, catching, lukkiutu*, lukkiutum*, låsning*, låser sig
 F givingway: giving way, gave way, gives way, give way, instability, unstable, pettää, petti, pettänyt, viker sig, instabil*
 F weightbearing: bear weight, bearing weight, weight bearing, weight-bearing, weightbearing, put weight on, varata*, varaa, varaamaan, varaus*, belast*, stödja på
+F sputum: sputum*, phlegm*, mucus*, expectorat*, yskös*, ysköks*, limaa, limaista, lima, slem*, upphostning*, sputum
+F hemoptysis: hemopty*, haemopty*, coughing up blood, blood in the sputum, veriyskö*, veriyskä*, veristä ysköstä, blodiga upphostningar, blodhosta*, hemoptys*
+F tinnitus: tinnitus*, ringing in the ears, ringing in my ears, korvien soi*, korvat soivat, korvan soi*, öronsus*, oronsus*, tinnitus
+F conjunctivitis: conjunctivit*, pink eye, sidekalvontulehdu*, silmätulehdu*, konjunktivit*, ögoninflammation*
+F dysphagia: dysphag*, trouble swallowing, difficulty swallowing, hard to swallow, nielemisvaike*, nielemisvaik*, dysfagi*, sväljningssvårighet*, sväljsvårighet*, svårt att svälja
+F hoarseness: hoarse*, käheä*, kähe*, äänen käheys, hes, heshet*
+F epistaxis: epistaxis, nosebleed*, nose bleed*, nenäverenvuoto*, nenäverenvuod*, näsblod*, naesblod*
+F bloating: bloat*, turvottaa vatsaa, vatsan turvotus, ilmavaivat, ilmavaiv*, uppblåst*, gasbildning*
+F weightgain: weight gain, gained weight, gaining weight, painonnousu*, painoa noussut, lihonut, viktuppgång*, gått upp i vikt, ökat i vikt
+F snoring: snor*, kuorsa*, snark*
+F apnea: apnea*, apnoea*, apnoe*, uniapnea*, sömnapné*, apné*
+F incontinence: incontinen*, leaking urine, leakage of urine, inkontinens*, inkontinenssi*, virtsankarkailu*, karkailu*, urinläckage*
+F tremor: tremor*, shaking, shaky, tremble*, vapin*, vapis*, skak*, darr*
+F bruise: bruis*, ecchymos*, mustelm*, blåmärk*, blamark*, hematom*
+F bite: bite, bitten, bee sting, wasp sting, insect sting, stung, tick bite, purema*, ampiaisenpisto*, hyönteisenpisto*, punkinpurema*, bett, fästingbett*, fästingen, punkki*
+F speech: speech difficult*, slurred speech, dysarthr*, aphasi*, puhevaike*, puheen puuroutu*, sammaltaa, afasi*, talsvårighet*, sluddrigt tal, dysartri*
+F paralysis: paralys*, paresis, pares*, halvaantu*, halvaus*, förlamning*, pareesi*
 F dementia: dementia*, alzheimer*, muistisairau*, muistihäiri*, minnesstörn*, demens*, memory loss, muisti*
 F sinusitis: sinusit*, poskiontelotulehdu*, bihålei*, sinuiit*
 F otitis: otitis*, ear infection, korvatulehdu*, öroninflammation*, otiit*
@@ -140,6 +157,19 @@ B gallbladder: gallbladder*, gall bladder, cholecyst*, gallstone*, sappirakko*, 
 B appendix: appendix, appendic*, appendect*, umpilisäke*, umpisuoli*, appendekt*, blindtarm*
 B uterus: uterus, uterine, womb, hysterect*, kohtu*, hysterekt*, livmoder*
 B tonsils: tonsil*, nielurisa*, halsmandel*, halsmandl*
+B thigh: thigh*, reisi*, reide*, lår, låret, lårets
+B buttock: buttock*, gluteal, pakara*, pakaro*, skink*, säte
+B groin: groin*, inguinal, nivu*, ljumsk*
+B jaw: jaw*, mandib*, leuka*, leuan, leuassa, käke*, käk*
+B forehead: forehead*, otsa*, panna*, pannan
+B lip: lip, lips, huuli*, huule*, läpp, läppen, läppar, läpparna
+B tongue: tongue*, kieli, kielen, kielessä, tunga*, tungan
+B rib: rib, ribs, kylkiluu*, kylki*, kylje*, revben*
+B spine: spine, spinal, vertebr*, selkäranka*, selkärank*, nikam*, ryggrad*
+B pelvis: pelvi*, lantio*, bäcken*
+B rectum: rect*, anal, anus, peräsuoli*, peräaukko*, ändtarm*, analt
+B breast: breast*, nipple*, rintarauhanen*, nänni*, bröstvårt*, bröstkört*
+B armpit: armpit*, axilla*, kainalo*, armhål*
 B mouth: mouth*, ~oral, suu*, mun, munnen, tooth, teeth, hammas*, hampa*, tand*, tänder*
 
 V bp: blood pressure, bp, rr, verenpaine*, verenpaineen, vp, blodtryck*, blodtryck, systolic, diastolic, systol*, diastol* = hypertension
