@@ -522,7 +522,7 @@ func (c *Checker) negation(d *doc) {
 			continue
 		}
 		// "No, mainly the chest pain": an answer's "no" speaks to the question
-		if (i == 0 || d.toks[i-1].kind == tPunct) && i+1 < n && d.toks[i+1].kind == tPunct && d.toks[i+1].s != ":" {
+		if (i == 0 || d.toks[i-1].kind == tPunct) && i+1 < n && d.toks[i+1].kind == tPunct && d.toks[i+1].s != ":" && d.toks[i+1].s != "-" {
 			continue
 		}
 		if negPseudo[d.word(i+1)] || negPseudo[d.word(i+2)] && (d.word(i+1) == "any" || d.word(i+1) == "ole") {
@@ -854,6 +854,11 @@ func timeOfDay(d *doc, i int) (byte, int) {
 		return 'e', i
 	case w == "aamulla" || w == "aamuisin" || w == "aamuin" && nx != "illoin" || w == "aamuiseen":
 		return 'm', i
+	case w == "joka" && (nx == "aamu" || nx == "ilta" || nx == "yo"):
+		if nx == "aamu" {
+			return 'm', i + 1
+		}
+		return 'e', i + 1
 	case w == "illalla" || w == "iltaisin" || w == "illoin" || w == "iltaan" || w == "yoksi":
 		return 'e', i
 	case w == "ennen" && (strings.HasPrefix(nx, "nukkuma") || nx == "nukkumaan"):

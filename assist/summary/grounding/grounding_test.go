@@ -53,7 +53,7 @@ type flagCase struct {
 	src   []string
 	sent  string
 	cites []string
-	want  []FlagType // nil: supported
+	want  []FlagType // nil: supported; empty: unsupported, any type
 }
 
 func runFlagCases(t *testing.T, cases []flagCase) {
@@ -70,7 +70,7 @@ func runFlagCases(t *testing.T, cases []flagCase) {
 			for _, f := range r.Flags {
 				got = append(got, f.Type)
 			}
-			if len(tc.want) == 0 {
+			if tc.want == nil {
 				if !r.Supported {
 					t.Errorf("%q: want supported, got flags %+v", tc.sent, r.Flags)
 				}

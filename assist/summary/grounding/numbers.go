@@ -15,15 +15,15 @@ type morph struct {
 const numberMorphs = `
 u0 zero nolla noll
 u1 one yksi yks yhden yhta yhdella yhteen yhdeksi
-u2 two kaksi kaks kahden kahta kahdella kahteen kahdeksi tva
-u3 three kolme kolmen kolmea kolmella kolmeen kolmeksi tre
-u4 four nelja neljan neljaa neljalla neljaan neljaksi fyra
-u5 five viisi viis viiden viitta viidella viiteen viideksi fem
+u2 two kaksi kaks kahden kahta kahdella kahteen kahdeksi parisen tva
+u3 three kolme kolmen kolmea kolmella kolmeen kolmeksi kolmisen tre
+u4 four nelja neljan neljaa neljalla neljaan neljaksi nelisen fyra
+u5 five viisi viis viiden viitta viidella viiteen viideksi viitisen fem
 u6 six kuusi kuus kuuden kuutta kuudella kuuteen kuudeksi sex
 u7 seven seitseman seitsemaa seitteman seitsemaan seitsemaksi seitseman sju
 u8 eight kahdeksan kahdeksaa kaheksan kahdeksaan kahdeksaksi atta
 u9 nine yhdeksan yhdeksaa yheksan yhdeksaan yhdeksaksi nio
-u10 ten kymmenen kymmene kymmeneen kymmeneksi kymmenella tio
+u10 ten kymmenen kymmene kymmeneen kymmeneksi kymmenella kymmenisen tio
 u11 eleven elva
 u12 twelve tolv
 u13 thirteen tretton
