@@ -413,6 +413,19 @@ func (c *Checker) questionAndAnswer(d *doc, a *analysis) {
 		start = first
 		end = first
 	}
+	if start < 0 && d.spoken {
+		// a run-on turn from speech recognition: "… okay and do you have
+		// any history of fever recently": the question starts at its opener
+		last := d.clause[n-1]
+		for k := n - 1; k >= 0 && d.clause[k] == last; k-- {
+			if d.toks[k].kind == tWord && questionOpener(d, k) && !(d.word(k) == "any" && k > 0 && c.isNegCue(d, k-1)) {
+				start = k
+			}
+			if start >= 0 && k < start-40 {
+				break
+			}
+		}
+	}
 	if start < 0 {
 		return
 	}
