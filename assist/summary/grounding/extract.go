@@ -26,11 +26,12 @@ type cword struct {
 }
 
 type quantity struct {
-	dim  string
-	val  float64 // in the dimension's base unit
-	raw  float64 // the number as written
-	tok  int
-	text string
+	dim   string
+	val   float64 // in the dimension's base unit
+	raw   float64 // the number as written
+	tok   int
+	text  string
+	daily bool // a derived daily total
 }
 
 type numItem struct {
@@ -108,6 +109,7 @@ type analysis struct {
 	meds      []medItem
 	allergies []allergyItem
 	links     []link
+	derived   []quantity // amounts implied by counts, strengths and frequencies (sources only)
 	// qStart is the first token of a trailing question (-1: none); qNeg
 	// marks a negated question ("no fever?").
 	qStart int

@@ -238,6 +238,9 @@ func (c *Checker) buildEvidence(ev *evidence, lang string) {
 			}
 		}
 	}
+	for _, a := range ev.an {
+		a.derived = derivedQuantities(a)
+	}
 	for si, a := range ev.an {
 		for wi, w := range a.words {
 			r := wref{src: int32(si), word: int32(wi), pol: w.pol}
@@ -508,21 +511,9 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 				break
 			}
 			// "two tablets of 500 mg" is 1 g (and twice daily 2 g a day)
-			if q.dim == "mass" || q.dim == "iu" || q.dim == "volume" {
-				for _, u := range a.qtys {
-					if u.dim != "units" {
-						continue
-					}
-					for _, m := range a.qtys {
-						if m.dim == q.dim && near(u.raw*m.val, q.val) {
-							found = true
-						}
-						for _, f := range a.freqs {
-							if m.dim == q.dim && f.rate > 0 && dailyOK && near(u.raw*m.val*f.rate, q.val) {
-								found = true
-							}
-						}
-					}
+			for _, dq := range a.derived {
+				if dq.dim == q.dim && (dailyOK || !dq.daily) && near(dq.val, q.val) {
+					found = true
 				}
 			}
 			// "toissapäivänä" is two days ago, "last week" a week ago
@@ -542,16 +533,6 @@ func (c *Checker) checkItems(ev *evidence, sc scope, sa *analysis, res *Result) 
 			}
 			if found {
 				break
-			}
-			// a daily total: 500 mg twice daily = 1000 mg/vrk
-			if q.dim == "mass" && len(a.freqs) > 0 && dailyOK {
-				for _, eq := range a.qtys {
-					for _, f := range a.freqs {
-						if eq.dim == "mass" && f.rate > 0 && near(eq.val*f.rate, q.val) {
-							found = true
-						}
-					}
-				}
 			}
 			if found {
 				break
@@ -851,6 +832,39 @@ func (c *Checker) sideFindings(a *analysis, s sideItem, draft bool) []uint16 {
 			if c.lex.concepts[cid].kind == kindFinding {
 				out = appendUnique(out, cid)
 			}
+		}
+	}
+	return out
+}
+
+// derivedQuantities computes the amounts a source states without writing
+// them: a count of dosage units times their strength said with it ("two
+// tablets of 500 mg" = 1 g) and daily totals (strength × administrations
+// a day said with it: 500 mg twice daily = 1 g a day), marked daily.
+func derivedQuantities(a *analysis) []quantity {
+	var out []quantity
+	for _, m := range a.qtys {
+		if m.dim != "mass" && m.dim != "iu" && m.dim != "volume" {
+			continue
+		}
+		var counts []float64
+		for _, u := range a.qtys {
+			if u.dim == "units" && u.tok >= m.tok-8 && u.tok <= m.tok+8 {
+				counts = append(counts, u.raw)
+				out = append(out, quantity{dim: m.dim, val: u.raw * m.val, tok: m.tok})
+			}
+		}
+		for _, f := range a.freqs {
+			if f.rate <= 0 || f.tok < m.tok-12 || f.tok > m.tok+12 {
+				continue
+			}
+			out = append(out, quantity{dim: m.dim, val: m.val * f.rate, tok: m.tok, daily: true})
+			for _, n := range counts {
+				out = append(out, quantity{dim: m.dim, val: n * m.val * f.rate, tok: m.tok, daily: true})
+			}
+		}
+		if len(out) > 4*len(a.qtys)+16 {
+			break // enough for any real text
 		}
 	}
 	return out
@@ -1275,6 +1289,9 @@ func (c *Checker) proposeCites(ev *evidence, sa *analysis) []string {
 			}
 			return false
 		})
+	}
+	if len(items) > 64 {
+		items = items[:64] // a sentence's first 64 checkable items are plenty to choose its cites
 	}
 	var chosen []int32
 	covered := make([]bool, len(items))
