@@ -1202,15 +1202,28 @@ func (c *Checker) sourceMentions(ev *evidence, si int, cs []uint16) bool {
 func (c *Checker) proposeCites(ev *evidence, sa *analysis) []string {
 	type item struct {
 		w    float64
-		srcs map[int32]bool
+		srcs []int32 // distinct
 	}
+	nsrc := len(ev.srcs)
+	stamp := make([]int32, nsrc)
+	gen := int32(0)
 	var items []item
+	newItem := func(w float64, add func(func(int32))) {
+		gen++
+		it := item{w: w}
+		add(func(s int32) {
+			if stamp[s] != gen {
+				stamp[s] = gen
+				it.srcs = append(it.srcs, s)
+			}
+		})
+		if len(it.srcs) > 0 {
+			items = append(items, it)
+		}
+	}
 	var buf []wref
 	for _, w := range sa.words {
 		buf = c.wordSupport(ev, scope{}, w, buf)
-		if len(buf) == 0 {
-			continue
-		}
 		wt := 1.0
 		switch w.kind {
 		case kindFinding, kindBody:
@@ -1218,22 +1231,20 @@ func (c *Checker) proposeCites(ev *evidence, sa *analysis) []string {
 		case kindOther:
 			wt = 0.5
 		}
-		it := item{w: wt, srcs: map[int32]bool{}}
-		for _, r := range buf {
-			it.srcs[r.src] = true
-		}
-		items = append(items, it)
+		newItem(wt, func(put func(int32)) {
+			for _, r := range buf {
+				put(r.src)
+			}
+		})
 	}
 	addVals := func(match func(a *analysis) bool) {
-		it := item{w: 3, srcs: map[int32]bool{}}
-		for si, a := range ev.an {
-			if match(a) {
-				it.srcs[int32(si)] = true
+		newItem(3, func(put func(int32)) {
+			for si, a := range ev.an {
+				if match(a) {
+					put(int32(si))
+				}
 			}
-		}
-		if len(it.srcs) > 0 {
-			items = append(items, it)
-		}
+		})
 	}
 	for _, m := range sa.meds {
 		addVals(func(a *analysis) bool {
@@ -1295,17 +1306,21 @@ func (c *Checker) proposeCites(ev *evidence, sa *analysis) []string {
 	}
 	var chosen []int32
 	covered := make([]bool, len(items))
+	score := make([]float64, nsrc)
 	for len(chosen) < 3 {
-		best, bestScore := int32(-1), 0.0
-		for si := range ev.srcs {
-			s := 0.0
-			for k, it := range items {
-				if !covered[k] && it.srcs[int32(si)] {
-					s += it.w
-				}
+		clear(score)
+		for k, it := range items {
+			if covered[k] {
+				continue
 			}
-			if s > bestScore+1e-9 {
-				best, bestScore = int32(si), s
+			for _, s := range it.srcs {
+				score[s] += it.w
+			}
+		}
+		best, bestScore := int32(-1), 0.0
+		for s, v := range score {
+			if v > bestScore+1e-9 {
+				best, bestScore = int32(s), v
 			}
 		}
 		if best < 0 || bestScore < 1 {
@@ -1313,8 +1328,11 @@ func (c *Checker) proposeCites(ev *evidence, sa *analysis) []string {
 		}
 		chosen = append(chosen, best)
 		for k, it := range items {
-			if it.srcs[best] {
-				covered[k] = true
+			for _, s := range it.srcs {
+				if s == best {
+					covered[k] = true
+					break
+				}
 			}
 		}
 	}
@@ -1323,6 +1341,5 @@ func (c *Checker) proposeCites(ev *evidence, sa *analysis) []string {
 	for _, s := range chosen {
 		out = append(out, ev.srcs[s].ID)
 	}
-	// a proposed answer brings its question along
 	return out
 }
