@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -199,7 +200,22 @@ func TestSaturationQueuesAndPriorities(t *testing.T) {
 			finished[name] = at
 		}()
 	}
-	launch("blocker", "interactive", 1500) // holds the only slot
+	// The blocker holds the only slot until the test hangs it up, so the
+	// order below does not depend on how fast the model host is.
+	blockCtx, unblock := context.WithCancel(context.Background())
+	defer unblock()
+	blockerDone := make(chan struct{})
+	go func() {
+		defer close(blockerDone)
+		body := fmt.Sprintf(`{"model":%q,"prompt":%q,"stream":false,"options":{"num_predict":100000,"num_ctx":4096}}`, testModel(), promptMarker)
+		req, _ := http.NewRequestWithContext(blockCtx, "POST", g.URL+"/api/generate", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+g.Tokens[assist.RoleService])
+		req.Header.Set("X-Sote-Priority", "interactive")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for g.hostsInFlight(t) == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -217,6 +233,8 @@ func TestSaturationQueuesAndPriorities(t *testing.T) {
 
 	launch("realtime", "realtime", 4)
 	waitQueue("realtime", 1)
+	unblock() // the blocker's client hangs up: its slot goes to the queue
+	<-blockerDone
 	wg.Wait()
 	if !finished["realtime"].Before(finished["batch-1"]) || !finished["realtime"].Before(finished["batch-2"]) {
 		t.Fatalf("realtime did not overtake the queued batch requests: %v", finished)
