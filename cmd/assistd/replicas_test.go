@@ -112,7 +112,7 @@ func post(ctx context.Context, base, token, path, body string) (*http.Response, 
 // the trusted public key of auditYAML's checkpoint key and extra flags.
 func auditVerify(t testing.TB, bin, dbURL, ay string, extra ...string) (string, error) {
 	t.Helper()
-	pub := base64.StdEncoding.EncodeToString(auditPublicKey(t, ay))
+	pub := base64Pub(t, ay)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	args := append([]string{"audit", "verify", "--db", "--checkpoint-public-key", pub}, extra...)
@@ -324,4 +324,18 @@ func TestTwoReplicasShareTheAuditLog(t *testing.T) {
 		t.Fatalf("assist audit verify --db: %v\n%s", err, out)
 	}
 	t.Logf("%d records from two replicas, verified:\n%s", n, out)
+}
+
+// base64Pub is the checkpoint public key of auditYAML's text, as
+// --checkpoint-public-key takes it.
+func base64Pub(t testing.TB, ay string) string {
+	t.Helper()
+	return base64.StdEncoding.EncodeToString(auditPublicKey(t, ay))
+}
+
+// auditSeed is the hex checkpoint signing key (seed) of auditYAML's text.
+func auditSeed(t testing.TB, ay string) string {
+	t.Helper()
+	_, rest, _ := strings.Cut(ay, "checkpoint_key: ")
+	return strings.Fields(rest)[0]
 }
