@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -338,4 +340,14 @@ func auditSeed(t testing.TB, ay string) string {
 	t.Helper()
 	_, rest, _ := strings.Cut(ay, "checkpoint_key: ")
 	return strings.Fields(rest)[0]
+}
+
+// auditPrivateKey is the checkpoint signing key of auditYAML's text.
+func auditPrivateKey(t testing.TB, ay string) ed25519.PrivateKey {
+	t.Helper()
+	seed, err := hex.DecodeString(auditSeed(t, ay))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ed25519.NewKeyFromSeed(seed)
 }
