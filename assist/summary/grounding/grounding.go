@@ -3,6 +3,7 @@ package grounding
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -314,7 +315,31 @@ func (c *Checker) wordSupport(ev *evidence, sc scope, w cword, buf []wref) []wre
 			if !found {
 				// a composite is met by its parts
 				parts := c.lex.concepts[cid].parts
-				if len(parts) > 0 {
+				if len(parts) > 0 && c.lex.concepts[cid].kind != kindOther {
+					// "dysuria" is met where urination and pain are said together
+					// (or in a question and its answer)
+					var both []int32
+					for _, r := range ev.byCon[parts[0]] {
+						if !sc.ok(r.src) {
+							continue
+						}
+						all := true
+						for _, p := range parts[1:] {
+							all = all && c.sourceMentions(ev, int(r.src), []uint16{p})
+						}
+						if all {
+							both = append(both, r.src)
+						}
+					}
+					for _, p := range parts {
+						for _, r := range ev.byCon[p] {
+							if slices.Contains(both, r.src) {
+								buf = append(buf, r)
+							}
+						}
+					}
+					found = len(both) > 0
+				} else if len(parts) > 0 {
 					pf := true
 					for _, p := range parts {
 						ok := false

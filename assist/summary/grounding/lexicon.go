@@ -57,6 +57,7 @@ F obesity: obes*, overweight, lihavu*, ylipain*, fetma*, övervikt*, overvikt*
 F allergy_symptom: anaphyla*, angioedema*, anafylak*, anafylax*
 F smoking: smok*, cigarette*, tobacco*, tupak*, savuk*, polttaa, poltan, poltti, polttanut, poltellut, polttele*, polta, poltat, poltatko, röker, röka, rökare, rökning*, rökt*, cigarett*, tobak*, snus*, nuuska*
 F alcohol: alcohol*, ~drink*, beer*, wine*, etoh, alkoholi*, olut*, viini*, ~juo, ~juon, ~juonut, alkohol*, öl, vin, ~dricker
+O drugabuse: drug abuse, drug use, illicit drug*, illegal drug*, illegal substance*, harder drugs, hard drugs, recreational drug*, street drug*, iv drug*, cocaine, heroin*, marijuana, cannabis*, amphetamin*, huume*, kannabis*, amfetamiini*, narkotika*, droger, drogmissbruk*, knark*, amfetamin*
 F pregnancy: pregnan*, raskau*, raskaana, gravid*
 F sorethroat: sore throat, pharyng*, kurkkukipu*, halsont*, ont i halsen = throat + pain
 F runnynose: runny nose, rhinorr*, rhinit*, nuha*, snuva*, rinit*, nasal congestion, stuffy nose, nenä tukossa, tukkoinen nenä, nästäppa*
