@@ -1361,6 +1361,13 @@ func (c *Checker) proposeCites(ev *evidence, sa *analysis) []string {
 			}
 		}
 	}
+	// a proposed question brings its answer ("Onko rintakipua?" "Ei ole.")
+	for _, s := range chosen {
+		if ev.an[s].qStart >= 0 && int(s)+1 < nsrc && !slices.Contains(chosen, s+1) &&
+			(ev.srcs[s+1].Speaker == "" || ev.srcs[s+1].Speaker != ev.srcs[s].Speaker) && ev.an[s+1].hasAns {
+			chosen = append(chosen, s+1)
+		}
+	}
 	sort.Slice(chosen, func(i, j int) bool { return chosen[i] < chosen[j] })
 	out := make([]string, 0, len(chosen))
 	for _, s := range chosen {
