@@ -156,7 +156,9 @@ func TestTwoReplicasShareTheAuditLog(t *testing.T) {
 	bin := buildBinaries(t)
 	ay := auditYAML(t)
 	cfgPath := filepath.Join(t.TempDir(), "assistd.yaml")
-	cfg := fmt.Sprintf("listen: 127.0.0.1:0\nhosts:\n%s\nmodels:\n  chat: %s\n%s", hostYAML("h1", ollama, 2), testModel(), ay)
+	// Both replicas sign checkpoints often, with the same key.
+	cfg := fmt.Sprintf("listen: 127.0.0.1:0\nhosts:\n%s\nmodels:\n  chat: %s\n%s", hostYAML("h1", ollama, 2), testModel(),
+		strings.Replace(ay, "checkpoint_every: 1s", "checkpoint_every: 200ms", 1))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -239,11 +241,11 @@ func TestTwoReplicasShareTheAuditLog(t *testing.T) {
 		mu.Lock()
 		n := okB
 		mu.Unlock()
-		if n >= 3 {
+		if n >= 3 && strings.Contains(b.logs.String(), "audit checkpoint signed") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("replica b served fewer than 3 exchanges in 3 minutes")
+			t.Fatal("replica b served fewer than 3 exchanges or signed no checkpoint in 3 minutes")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -321,7 +323,21 @@ func TestTwoReplicasShareTheAuditLog(t *testing.T) {
 	if forks != 0 {
 		t.Fatalf("%d checkpoint sizes were signed with different roots: a fork", forks)
 	}
+	// Both replicas signed checkpoints of the one log; every one of them
+	// is checked by the verifier below against the records it covers.
+	for name, r := range map[string]*replica{"a": a, "b": b} {
+		if !strings.Contains(r.logs.String(), "audit checkpoint signed") {
+			t.Errorf("replica %s signed no checkpoint", name)
+		}
+	}
+	var cps int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM audit_checkpoints`).Scan(&cps); err != nil {
+		t.Fatal(err)
+	}
 	out, err := auditVerify(t, bin, dbURL, ay)
+	if !strings.Contains(out, fmt.Sprintf("%d checkpoints", cps)) {
+		t.Errorf("the verifier did not examine all %d checkpoints:\n%s", cps, out)
+	}
 	if err != nil || !strings.Contains(out, "OK: no tampering found") || !strings.Contains(out, fmt.Sprintf("seq 1..%d intact", n)) {
 		t.Fatalf("assist audit verify --db: %v\n%s", err, out)
 	}
