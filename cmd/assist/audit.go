@@ -18,6 +18,7 @@ import (
 	"github.com/soteai/gateway/assist"
 	"github.com/soteai/gateway/assist/audit"
 	"github.com/soteai/gateway/cmd/internal/config"
+	"github.com/soteai/gateway/cmd/internal/schema"
 )
 
 // newAuditCmd is `assist audit`: export, verify, checkpoint, grant, keygen.
@@ -280,10 +281,13 @@ func newAuditGrantCmd(e *env) *cobra.Command {
 	var role string
 	cmd := &cobra.Command{
 		Use:   "grant --role ROLE",
-		Short: "Give an existing database role INSERT/SELECT on the audit tables (no UPDATE, DELETE or TRUNCATE)",
-		Long: `Run as the owner of the audit tables (the role that ran the migrations).
-The gateway should connect as ROLE, never as the owner: an owner can drop
-the append-only triggers. Create the role first, e.g.
+		Short: "Give an existing database role what the gateway needs: INSERT/SELECT only on the audit tables",
+		Long: `Run as the owner of the tables (the role that ran the migrations), and
+again after every migrate. ROLE gets INSERT and SELECT on the audit tables
+(no UPDATE, DELETE or TRUNCATE), SELECT on the migration versions and
+read/write on the other tables. The gateway should connect as ROLE, never
+as the owner: an owner can drop the append-only triggers. Create the role
+first, e.g.
   CREATE ROLE assist_app LOGIN PASSWORD '...';`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -292,10 +296,10 @@ the append-only triggers. Create the role first, e.g.
 				return err
 			}
 			defer db.Close()
-			if err := audit.GrantAppRole(cmd.Context(), db, role); err != nil {
+			if err := schema.GrantApp(cmd.Context(), db, role); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "granted INSERT and SELECT on the audit tables to %s\n", role)
+			fmt.Fprintf(cmd.OutOrStdout(), "granted %s INSERT and SELECT only on the audit tables, SELECT on the migration versions, read/write on the rest\n", role)
 			return nil
 		},
 	}
