@@ -17,7 +17,8 @@ import (
 // SELECT on the migration version tables (the start-up check), and SELECT,
 // INSERT, UPDATE, DELETE on the other tables of the schemas the caller owns.
 // Run it as the owner, after every `assist migrate`: tables a migration
-// adds get no privileges until it runs again.
+// adds get no privileges until it runs again. System catalogs are never
+// touched, even when the caller is a superuser.
 func GrantApp(ctx context.Context, db *pgxpool.Pool, role string) error {
 	const op = "schema.GrantApp"
 	if role == "" {
@@ -25,14 +26,14 @@ func GrantApp(ctx context.Context, db *pgxpool.Pool, role string) error {
 	}
 	r := pgx.Identifier{role}.Sanitize()
 	var stmts []string
-	schemas, err := names(ctx, db, `SELECT nspname FROM pg_namespace WHERE nspowner = current_user::regrole ORDER BY 1`)
+	schemas, err := names(ctx, db, `SELECT nspname FROM pg_namespace WHERE nspowner = current_user::regrole AND nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY 1`)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	for _, s := range schemas {
 		stmts = append(stmts, `GRANT USAGE ON SCHEMA `+pgx.Identifier{s}.Sanitize()+` TO `+r)
 	}
-	tables, err := pairs(ctx, db, `SELECT schemaname, tablename FROM pg_tables WHERE tableowner = current_user ORDER BY 1, 2`)
+	tables, err := pairs(ctx, db, `SELECT schemaname, tablename FROM pg_tables WHERE tableowner = current_user AND schemaname !~ '^pg_' AND schemaname <> 'information_schema' ORDER BY 1, 2`)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -47,7 +48,7 @@ func GrantApp(ctx context.Context, db *pgxpool.Pool, role string) error {
 			stmts = append(stmts, `GRANT SELECT, INSERT, UPDATE, DELETE ON `+name+` TO `+r)
 		}
 	}
-	seqs, err := pairs(ctx, db, `SELECT schemaname, sequencename FROM pg_sequences WHERE sequenceowner = current_user ORDER BY 1, 2`)
+	seqs, err := pairs(ctx, db, `SELECT schemaname, sequencename FROM pg_sequences WHERE sequenceowner = current_user AND schemaname !~ '^pg_' AND schemaname <> 'information_schema' ORDER BY 1, 2`)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
