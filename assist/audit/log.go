@@ -467,6 +467,41 @@ type plan struct {
 	hashes [][]byte
 }
 
+// checkpointLockKey is the advisory lock a replica holds while it signs
+// a checkpoint, so replicas sharing one log sign one at a time and in
+// order of tree size.
+const checkpointLockKey int64 = 0x736f7465_636b7074 // "soteckpt"
+
+// insertCheckpointExclusive stores c unless another replica holds the
+// signing lock or a checkpoint of c's size or larger exists; it reports
+// whether c was stored and the newest stored size.
+func insertCheckpointExclusive(ctx context.Context, db *pgxpool.Pool, c Checkpoint) (bool, int64, error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var locked bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, checkpointLockKey).Scan(&locked); err != nil {
+		return false, 0, err
+	}
+	if !locked {
+		return false, 0, nil
+	}
+	var newest int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(size), 0) FROM audit_checkpoints`).Scan(&newest); err != nil {
+		return false, 0, err
+	}
+	if newest >= c.Size {
+		return false, newest, nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (origin, size, root, signed_at, key_id, signature)
+		VALUES ($1, $2, $3, $4, $5, $6)`, c.Origin, c.Size, []byte(c.Root), c.Time, c.KeyID, c.Signature); err != nil {
+		return false, 0, err
+	}
+	return true, c.Size, tx.Commit(ctx)
+}
+
 // writerLockKey is the advisory lock every batch transaction takes, so
 // that several gateway processes can share one log: the one that loses a
 // race retries under the lock with freshly read state.
@@ -763,8 +798,15 @@ func (l *Log) checkpointIfGrown(ctx context.Context) (*Checkpoint, error) {
 		return nil, nil
 	}
 	cp := SignCheckpoint(l.opts.CheckpointKey, l.opts.Origin, size, root, l.opts.Clock())
-	if err := insertCheckpoint(ctx, l.Store.db, cp); err != nil {
+	signed, newest, err := insertCheckpointExclusive(ctx, l.Store.db, cp)
+	if err != nil {
 		return nil, translate("audit.Checkpoint", err)
+	}
+	if !signed {
+		// Another replica is signing now, or has signed this size or a
+		// larger one: its checkpoint covers ours.
+		l.cpSize = max(l.cpSize, newest)
+		return nil, nil
 	}
 	l.cpSize = size
 	l.log.Info("audit checkpoint signed", "size", size)

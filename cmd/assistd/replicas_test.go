@@ -323,6 +323,16 @@ func TestTwoReplicasShareTheAuditLog(t *testing.T) {
 	if forks != 0 {
 		t.Fatalf("%d checkpoint sizes were signed with different roots: a fork", forks)
 	}
+	// One replica signs at a time (an advisory lock) and only a tree larger
+	// than every stored checkpoint: in signing order the sizes strictly grow.
+	var unordered int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM (SELECT size, lag(size) OVER (ORDER BY id) AS prev FROM audit_checkpoints) c
+		WHERE prev IS NOT NULL AND size <= prev`).Scan(&unordered); err != nil {
+		t.Fatal(err)
+	}
+	if unordered != 0 {
+		t.Fatalf("%d checkpoints were signed out of order or twice for one size: replicas signed at the same time", unordered)
+	}
 	// Both replicas signed checkpoints of the one log; every one of them
 	// is checked by the verifier below against the records it covers.
 	for name, r := range map[string]*replica{"a": a, "b": b} {
