@@ -17,7 +17,7 @@ cd "$REPO_ROOT"
 
 : "${TEST_DATABASE_URL:?install-test.sh needs TEST_DATABASE_URL (a superuser URL)}"
 : "${TEST_OLLAMA_URL:?install-test.sh needs TEST_OLLAMA_URL}"
-guide=docs/install-debian.md
+guide=${INSTALL_GUIDE:-docs/install-debian.md}   # another guide, e.g. to check that a broken one fails
 sandbox=$(mktemp -d "${TMPDIR:-/tmp}/install-test.XXXXXX")
 keep=${KEEP_SANDBOX:-}
 log() { printf '[install-test] %s\n' "$*" >&2; }
