@@ -174,7 +174,8 @@ func (r *Recorder) Generate(ctx context.Context, c Call) (Result, error) {
 // Stream makes the call as a stream: its start is recorded before the
 // first piece of text reaches emit, its end (with the hash of all text
 // released) after the last. When emit fails the generation stops and the
-// end is recorded as canceled. An error after text was released means the
+// end is recorded with that error's kind (canceled for a client that went
+// away). An error after text was released means the
 // output is incomplete or unrecorded: the caller tells its client in band.
 func (r *Recorder) Stream(ctx context.Context, c Call, emit func(text string) error) (Result, error) {
 	m, err := r.resolve(ctx, c)

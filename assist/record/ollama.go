@@ -34,7 +34,7 @@ func pinned(req Request, digest string) error {
 // Generate runs one completion; an answer from another release than a
 // pinned digest is discarded (conflict).
 func (o Ollama) Generate(ctx context.Context, req Request) (Generation, error) {
-	g, err := o.Svc.GenerateWith(ctx, params(req))
+	g, err := o.Svc.Generate(ctx, params(req))
 	if err != nil {
 		return Generation{}, err
 	}

@@ -100,7 +100,7 @@ func runnerOverhead(b *testing.B, pool *pgxpool.Pool) {
 type poolGen struct{ svc *ollama.Service }
 
 func (g poolGen) Generate(ctx context.Context, req runner.GenRequest) (runner.GenResult, error) {
-	out, err := g.svc.GenerateWith(ctx, ollama.GenerateParams{Model: req.Model, Prompt: req.Prompt, Priority: req.Priority, Options: req.Options})
+	out, err := g.svc.Generate(ctx, ollama.GenerateParams{Model: req.Model, Prompt: req.Prompt, Priority: req.Priority, Options: req.Options})
 	if err != nil {
 		return runner.GenResult{}, err
 	}
@@ -131,7 +131,7 @@ func BenchmarkEvalBesideInteractive(b *testing.B) {
 				defer wg.Done()
 				for i := range perRound / 2 {
 					t0 := time.Now()
-					_, err := svc.GenerateWith(context.Background(), ollama.GenerateParams{Model: model, Priority: assist.PriorityInteractive,
+					_, err := svc.Generate(context.Background(), ollama.GenerateParams{Model: model, Priority: assist.PriorityInteractive,
 						Prompt: fmt.Sprintf("Question %d from clinician %d", i, c), Options: map[string]any{"num_predict": 8, "temperature": 0}})
 					if err != nil {
 						b.Error(err)

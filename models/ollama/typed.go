@@ -57,12 +57,6 @@ type Generation struct {
 	OutputTokens int
 }
 
-// Generate runs one non-streaming completion of prompt (with an optional
-// system prompt) at the given priority.
-func (s *Service) Generate(ctx context.Context, model, system, prompt string, prio assist.Priority, options map[string]any) (Generation, error) {
-	return s.GenerateWith(ctx, GenerateParams{Model: model, System: system, Prompt: prompt, Priority: prio, Options: options})
-}
-
 // GenerateParams is one completion request.
 type GenerateParams struct {
 	Model, System, Prompt string
@@ -87,8 +81,8 @@ func (p GenerateParams) body(stream bool) ([]byte, error) {
 	return json.Marshal(req)
 }
 
-// GenerateWith runs one non-streaming completion.
-func (s *Service) GenerateWith(ctx context.Context, p GenerateParams) (Generation, error) {
+// Generate runs one non-streaming completion.
+func (s *Service) Generate(ctx context.Context, p GenerateParams) (Generation, error) {
 	const op = "ollama.Generate"
 	body, err := p.body(false)
 	if err != nil {
