@@ -7,9 +7,6 @@ import { api, el, localize, signIn, t, uiLang, setUILang } from "/ui/common/api.
 
 const S = {
   title: { fi: "Digiklinikan avustaja", sv: "Digitala klinikens assistent", en: "Digital clinic assistant" },
-  language: { fi: "Kieli", sv: "Språk", en: "Language" },
-  token: { fi: "Käyttöavain", sv: "Åtkomstnyckel", en: "Access token" },
-  signin: { fi: "Kirjaudu", sv: "Logga in", en: "Sign in" },
   thread: { fi: "Keskustelu", sv: "Konversation", en: "Conversation" },
   collection: { fi: "Ohjekokoelma", sv: "Instruktionssamling", en: "Instruction collection" },
   addPatient: { fi: "Lisää potilaan viesti", sv: "Lägg till patientens meddelande", en: "Add patient message" },

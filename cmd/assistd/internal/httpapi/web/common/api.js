@@ -18,10 +18,18 @@ export function uiLang() {
 }
 export function setUILang(l) { localStorage.setItem(LANG_KEY, l); }
 
+// COMMON are the strings every page's sign-in and language controls use;
+// a page's own table may override them.
+export const COMMON = {
+  language: { fi: "Kieli", sv: "Språk", en: "Language" },
+  token: { fi: "Käyttöavain", sv: "Åtkomstnyckel", en: "Access token" },
+  signin: { fi: "Kirjaudu", sv: "Logga in", en: "Sign in" },
+};
+
 // t returns the string for key in the interface language (strings is
 // {key: {fi, sv, en}}); English when a translation is missing.
 export function t(strings, key) {
-  const s = strings[key];
+  const s = strings[key] || COMMON[key];
   if (!s) return key;
   return s[uiLang()] || s.en || key;
 }

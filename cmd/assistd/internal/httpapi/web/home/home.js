@@ -2,9 +2,6 @@ import { localize, signIn, uiLang, setUILang, t, el } from "/ui/common/api.js";
 
 const S = {
   title: { fi: "SOTE-tekoälyyhdyskäytävä", sv: "SOTE AI-gateway", en: "SOTE AI gateway" },
-  language: { fi: "Kieli", sv: "Språk", en: "Language" },
-  token: { fi: "Käyttöavain", sv: "Åtkomstnyckel", en: "Access token" },
-  signin: { fi: "Kirjaudu", sv: "Logga in", en: "Sign in" },
   signedin: { fi: "Kirjautunut:", sv: "Inloggad som", en: "Signed in as" },
 };
 

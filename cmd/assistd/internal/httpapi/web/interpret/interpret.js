@@ -7,8 +7,6 @@ const S = {
   title: { fi: "Tulkkaus", sv: "Tolkning", en: "Interpretation" },
   home: { fi: "Etusivu", sv: "Startsida", en: "Home" },
   uilang: { fi: "Kieli", sv: "Språk", en: "Language" },
-  token: { fi: "Käyttöavain", sv: "Åtkomstnyckel", en: "Access token" },
-  signin: { fi: "Kirjaudu", sv: "Logga in", en: "Sign in" },
   parties: { fi: "Kielet", sv: "Språk", en: "Languages" },
   clinician_lang: { fi: "Ammattilainen puhuu", sv: "Vårdpersonalen talar", en: "Clinician speaks" },
   patient_lang: { fi: "Potilas puhuu", sv: "Patienten talar", en: "Patient speaks" },

@@ -4,9 +4,6 @@ import { api, token, localize, signIn, uiLang, setUILang, t, el, ApiError } from
 
 const S = {
   title: { fi: "Mallien arviointi ja hyväksyntä", sv: "Granskning och godkännande av modeller", en: "Model evaluation and approval" },
-  language: { fi: "Kieli", sv: "Språk", en: "Language" },
-  token: { fi: "Käyttöavain", sv: "Åtkomstnyckel", en: "Access token" },
-  signin: { fi: "Kirjaudu", sv: "Logga in", en: "Sign in" },
   runs: { fi: "Arviointiajot", sv: "Utvärderingskörningar", en: "Evaluation runs" },
   runsHelp: { fi: "Avaa ajon raportti luettavaksi; valitse vertailukohta ja ehdokas vertailua varten.",
     sv: "Öppna en körnings rapport för att läsa den; välj baslinje och kandidat för att jämföra.",

@@ -2,9 +2,6 @@ import { api, localize, signIn, uiLang, setUILang, t, el } from "/ui/common/api.
 
 const S = {
   title: { fi: "Luonnoksen tarkistus", sv: "Granskning av utkast", en: "Draft note review" },
-  language: { fi: "Kieli", sv: "Språk", en: "Language" },
-  token: { fi: "Käyttöavain", sv: "Åtkomstnyckel", en: "Access token" },
-  signin: { fi: "Kirjaudu", sv: "Logga in", en: "Sign in" },
   draftid: { fi: "Luonnoksen numero", sv: "Utkastets nummer", en: "Draft number" },
   open: { fi: "Avaa", sv: "Öppna", en: "Open" },
   ailabel: { fi: "Tekoälyn luonnos — tarkista ennen hyväksymistä", sv: "AI-utkast — granska före signering", en: "AI draft — check before signing" },
