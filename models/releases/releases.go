@@ -167,12 +167,9 @@ func (s *Store) Approve(ctx context.Context, id int64, d Decision, record func(r
 		return Release{}, pgdb.Translate(op, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	r, err := scan(tx.QueryRow(ctx, `SELECT `+cols+` FROM releases.releases WHERE id = $1 FOR UPDATE`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Release{}, assist.E(assist.KindNotFound, op, fmt.Sprintf("no model release %d", id))
-	}
+	r, err := lockRelease(ctx, tx, op, id)
 	if err != nil {
-		return Release{}, pgdb.Translate(op, err)
+		return Release{}, err
 	}
 	switch r.Status {
 	case StatusApproved:
@@ -208,6 +205,19 @@ func (s *Store) Approve(ctx context.Context, id int64, d Decision, record func(r
 	return r, nil
 }
 
+// lockRelease reads release id for update inside tx. Errors: not_found,
+// unavailable.
+func lockRelease(ctx context.Context, tx pgx.Tx, op string, id int64) (Release, error) {
+	r, err := scan(tx.QueryRow(ctx, `SELECT `+cols+` FROM releases.releases WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Release{}, assist.E(assist.KindNotFound, op, fmt.Sprintf("no model release %d", id))
+	}
+	if err != nil {
+		return Release{}, pgdb.Translate(op, err)
+	}
+	return r, nil
+}
+
 // Withdraw withdraws release id (approved or candidate); record is called
 // inside the transaction as for Approve.
 func (s *Store) Withdraw(ctx context.Context, id int64, d Decision, record func(r Release) (int64, error)) (Release, error) {
@@ -220,12 +230,9 @@ func (s *Store) Withdraw(ctx context.Context, id int64, d Decision, record func(
 		return Release{}, pgdb.Translate(op, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	r, err := scan(tx.QueryRow(ctx, `SELECT `+cols+` FROM releases.releases WHERE id = $1 FOR UPDATE`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Release{}, assist.E(assist.KindNotFound, op, fmt.Sprintf("no model release %d", id))
-	}
+	r, err := lockRelease(ctx, tx, op, id)
 	if err != nil {
-		return Release{}, pgdb.Translate(op, err)
+		return Release{}, err
 	}
 	if r.Status == StatusWithdrawn {
 		return Release{}, assist.E(assist.KindConflict, op, fmt.Sprintf("release %d is already withdrawn", id))
